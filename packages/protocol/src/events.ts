@@ -1,0 +1,45 @@
+/** Why a completion stopped. */
+export type StopReason = "eos" | "length" | "stopSequence" | "cancelled" | "timeout" | "error";
+
+/** Numbers a completion reports about itself. Times are milliseconds. */
+export interface CompletionStats {
+  promptTokens: number;
+  /** Prompt tokens actually evaluated (less than `promptTokens` when a cancel landed during prefill or a prefix was reused). */
+  evaluatedPromptTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number | null;
+  durationMs: number;
+  tokensPerSecond: number | null;
+}
+
+/** Output a request produced before it was cancelled or timed out. */
+export interface PartialOutput {
+  text?: string;
+  toolCalls?: unknown[];
+  stats?: CompletionStats;
+}
+
+export interface SerializedErrorData {
+  code: number;
+  message: string;
+  fields: Record<string, unknown>;
+  stack?: string;
+  name?: string;
+}
+
+export type CompletionEvent =
+  | { type: "contentDelta"; seq: number; text: string }
+  | { type: "toolCall"; seq: number; call: unknown }
+  | { type: "completionStats"; seq: number; stats: CompletionStats }
+  | { type: "completionDone"; seq: number; stopReason: StopReason; error?: SerializedErrorData };
+
+/** Progress of a download or model load, throttled by the worker. */
+export interface ProgressEvent {
+  phase: "download" | "load";
+  /** Bytes done (download) or fraction * 100 (load). */
+  loaded: number;
+  total: number | null;
+  /** Bytes per second over the recent window; null for the load phase. */
+  bytesPerSecond: number | null;
+  done: boolean;
+}

@@ -1,0 +1,82 @@
+export { Command, Event, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from "./commands.ts";
+export { REQUEST_KINDS, REQUEST_STATES, TERMINAL_STATES } from "./request-kinds.ts";
+export type { RequestKind, RequestState } from "./request-kinds.ts";
+export type {
+  CompletionEvent,
+  CompletionStats,
+  PartialOutput,
+  ProgressEvent,
+  SerializedErrorData,
+  StopReason,
+} from "./events.ts";
+
+export { ErrorCode } from "./errors/error-codes.ts";
+export type { ErrorCodeName, ErrorCodeValue } from "./errors/error-codes.ts";
+export { ReinError } from "./errors/rein-error.ts";
+export type { ReinErrorClass, ReinErrorOptions } from "./errors/rein-error.ts";
+export {
+  InferenceCancelledError,
+  InvalidInputError,
+  RequestIdConflictError,
+  RequestNotFoundError,
+  RequestRejectedByPolicyError,
+  RequestTimeoutError,
+} from "./errors/error-classes.ts";
+export type { CancelReason, PolicyRule } from "./errors/error-classes.ts";
+export {
+  AsyncDisposeUnavailableError,
+  ChecksumMismatchError,
+  ContextOverflowError,
+  DownloadFailedError,
+  ModelLoadFailedError,
+  ModelNotFoundError,
+  ModelNotLoadedError,
+  OperationFailedError,
+  ProtocolError,
+  UnknownOperationError,
+  WorkerCrashedError,
+  WorkerShutdownError,
+  WorkerStartFailedError,
+} from "./errors/runtime-errors.ts";
+export type { DownloadFailureKind } from "./errors/runtime-errors.ts";
+export { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./errors/serialize-error.ts";
+
+export { parseInput } from "./schemas/parse-input.ts";
+export {
+  fileNameSchema,
+  httpUrlSchema,
+  modelIdSchema,
+  requestIdSchema,
+  sha256Schema,
+  timeoutMsSchema,
+} from "./schemas/common.ts";
+export {
+  loadModelInputSchema,
+  modelConfigSchema,
+  modelSrcSchema,
+  unloadModelInputSchema,
+} from "./schemas/model-schemas.ts";
+export type { LoadModelInput, ModelConfig, UnloadModelInput } from "./schemas/model-schemas.ts";
+export { chatMessageSchema, completionInputSchema } from "./schemas/completion-schemas.ts";
+export type { ChatMessage, CompletionInput } from "./schemas/completion-schemas.ts";
+export { embedInputSchema } from "./schemas/embed-schemas.ts";
+export type { EmbedInput, EmbedResult } from "./schemas/embed-schemas.ts";
+export { downloadAssetInputSchema } from "./schemas/download-schemas.ts";
+export type { DownloadAssetInput, DownloadAssetResult } from "./schemas/download-schemas.ts";
+export { cancelTargetSchema, normalizeCancelTarget } from "./schemas/cancel-schemas.ts";
+export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
+export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema } from "./wire.ts";
+export type {
+  CallMessage,
+  CallReply,
+  CancelMessage,
+  Frame,
+  FrameMessage,
+  HandshakeMessage,
+  HandshakeReply,
+  LogMessage,
+  RequestSnapshot,
+  WorkerConfig,
+  WorkerSnapshot,
+} from "./wire.ts";
+export { decodeJson, encodeJson } from "./json-codec.ts";

@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { REQUEST_KINDS } from "../request-kinds.ts";
+import { modelIdSchema, requestIdSchema } from "./common.ts";
+
+const kindSchema = z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KINDS.join(", ")}` });
+
+/**
+ * Every form `cancel()` accepts. The short forms (`{ requestId }`,
+ * `{ modelId, kind? }`) and the legacy QVAC forms are normalised to the two
+ * explicit ones by `normalizeCancelTarget`.
+ */
+export const cancelTargetSchema = z.union([
+  z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+  z.object({ operation: z.literal("broad"), modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
+  z.object({ operation: z.literal("inference"), modelId: modelIdSchema }).strict(),
+  z.object({ operation: z.literal("embeddings"), modelId: modelIdSchema }).strict(),
+  z.object({ requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+  z.object({ modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
+]);
+
+export type CancelTarget = z.infer<typeof cancelTargetSchema>;
+
+export type NormalizedCancelTarget =
+  | { operation: "request"; requestId: string; clearCache?: boolean }
+  | { operation: "broad"; modelId: string; kind?: (typeof REQUEST_KINDS)[number] };
+
+/** Maps every accepted cancel form to `request` or `broad` (legacy `inference` = kind completion). */
+export function normalizeCancelTarget(target: CancelTarget): NormalizedCancelTarget {
+  if ("operation" in target) {
+    switch (target.operation) {
+      case "inference":
+        return { operation: "broad", modelId: target.modelId, kind: "completion" };
+      case "embeddings":
+        return { operation: "broad", modelId: target.modelId, kind: "embeddings" };
+      default:
+        return target;
+    }
+  }
+  if ("requestId" in target) return { operation: "request", ...target };
+  return { operation: "broad", ...target };
+}
+
+export interface CancelResult {
+  /** Requests this call actually stopped, queued ones included; a repeat counts 0. */
+  cancelled: number;
+}

@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { REQUEST_KINDS } from "./request-kinds.ts";
+import { requestIdSchema, timeoutMsSchema } from "./schemas/common.ts";
+import type { ProgressEvent, SerializedErrorData } from "./events.ts";
+import type { RequestState, RequestKind } from "./request-kinds.ts";
+import type { CancelReason } from "./errors/error-classes.ts";
+
+export const handshakeMessageSchema = z.object({ protocolVersion: z.number().int(), config: z.record(z.string(), z.unknown()).optional() });
+
+export interface HandshakeReply {
+  protocolVersion: number;
+  serverVersion: string;
+  pid: number;
+  engine: { name: "node-llama-cpp"; version: string };
+}
+
+/** Starts one operation. The client made `requestId`; `timeoutMs` is what remained of its deadline when sent. */
+export const callMessageSchema = z
+  .object({
+    op: z.string().min(1).max(128),
+    requestId: requestIdSchema,
+    input: z.unknown(),
+    parentRequestId: requestIdSchema.optional(),
+    timeoutMs: timeoutMsSchema.optional(),
+  })
+  .strict();
+
+export type CallMessage = z.infer<typeof callMessageSchema>;
+
+export type CallReply = { ok: true; value: unknown } | { ok: false; error: SerializedErrorData };
+
+/**
+ * A streamed frame of a running call, routed on the client by `requestId`.
+ * `chunk` carries an op's streamed output (for completion: a `CompletionEvent`).
+ */
+export type Frame = { type: "chunk"; value: unknown } | { type: "progress"; progress: ProgressEvent };
+
+export interface FrameMessage {
+  requestId: string;
+  frame: Frame;
+}
+
+/** A registry lifecycle line forwarded to the client's logger. */
+export interface LogMessage {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export const cancelMessageSchema = z
+  .object({
+    target: z.union([
+      z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+      z.object({ operation: z.literal("broad"), modelId: z.string().min(1), kind: z.enum(REQUEST_KINDS).optional() }).strict(),
+      z.object({ operation: z.literal("all") }).strict(),
+    ]),
+    reason: z
+      .enum(["user", "abortSignal", "parentCancelled", "modelUnloaded", "shutdown", "clientDisconnected"])
+      .optional(),
+  })
+  .strict();
+
+export type CancelMessage = z.infer<typeof cancelMessageSchema>;
+
+export interface RequestSnapshot {
+  requestId: string;
+  kind: RequestKind;
+  modelId: string | null;
+  state: RequestState;
+  parentRequestId: string | null;
+  cancelReason: CancelReason | "timeout" | null;
+  /** Soft-cancelled work whose native part still runs; it holds its model slot until it ends. */
+  draining: boolean;
+}
+
+export interface WorkerSnapshot {
+  pid: number;
+  requests: RequestSnapshot[];
+  queued: number;
+  rememberedCancels: number;
+  models: { modelId: string; modelSrc: string; references: number; parallel: number }[];
+  /** Monotonic counters since the worker started. */
+  counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number };
+  memory: { rss: number; heapUsed: number };
+}
+
+/** Settings the client sends in the handshake; the worker applies them before its first call. */
+export interface WorkerConfig {
+  /** Concurrency policy per request kind, merged over the worker's defaults. */
+  policies?: Partial<Record<RequestKind, { maxConcurrentPerModel?: number; onOverflow?: "queue" | "reject"; maxQueueDepth?: number; queueTimeoutMs?: number }>>;
+  /** Threads for models whose config names none. */
+  defaultThreads?: number;
+  /** Directory for downloads; default `REIN_CACHE_DIR` or `<cwd>/.cache/rein`. */
+  cacheDir?: string;
+  /** Modules (absolute paths or file URLs) whose exported op definitions the worker registers. */
+  opModules?: string[];
+  /** Forward registry lifecycle lines to the client (only when the client has a logger). */
+  forwardLogs?: boolean;
+}
+
+export interface HandshakeMessage {
+  protocolVersion: number;
+  config?: WorkerConfig;
+}

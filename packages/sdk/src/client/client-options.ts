@@ -1,0 +1,57 @@
+import type { LogMessage, RequestKind } from "@rein/protocol";
+
+/** Admission rules for one request kind, enforced per model in the worker. */
+export interface ConcurrencyPolicy {
+  /** Requests of this kind that may run at once on one model. Completion defaults to the model's `parallel`. */
+  maxConcurrentPerModel?: number;
+  /** What happens to one more: wait in a FIFO queue, or fail at once with RequestRejectedByPolicyError (52420). */
+  onOverflow?: "queue" | "reject";
+  /** Waiters per model before a new one is rejected (default 64). */
+  maxQueueDepth?: number;
+  /** Longest wait in the queue before rejection; none by default (a default would kill legitimately long waits). */
+  queueTimeoutMs?: number;
+}
+
+/** One request at a time per model; a second is rejected with 52420 instead of queuing. */
+export const oneAtATimePerModel: Readonly<ConcurrencyPolicy> = Object.freeze({ maxConcurrentPerModel: 1, onOverflow: "reject" });
+
+/** Receives the worker's request lifecycle lines (begin, queued, cancel, end) and client notices. */
+export type ReinLogger = (entry: LogMessage) => void;
+
+export interface ClientOptions {
+  /** Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at least 1). */
+  threads?: number;
+  /** Concurrency policy per request kind, e.g. `{ completion: oneAtATimePerModel }`. */
+  policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
+  logger?: ReinLogger;
+  /** Where the worker keeps downloads. Default: `REIN_CACHE_DIR`, else the OS temp dir. */
+  cacheDir?: string;
+  /** Modules whose exported `defineOp(...)` definitions the worker registers (custom ops). */
+  opModules?: (string | URL)[];
+  /** A worker entry of your own (a file that calls `startWorker`). */
+  workerEntry?: string;
+  /** The worker's stdout/stderr: shared with this process (default) or discarded. */
+  workerStdio?: "inherit" | "ignore";
+  /** How long the worker may take to start and answer the handshake (default 60 s). */
+  startTimeoutMs?: number;
+  /**
+   * After a worker crash, load again the models that were loaded (same source
+   * and config, so the same ids) before the next call runs. Off by default: a
+   * crash loses every model, and reloading a large one silently may surprise.
+   */
+  reloadModelsOnRestart?: boolean;
+  /** Cancel everything, close the worker and exit on SIGINT/SIGTERM (a second SIGINT exits at once). */
+  handleSignals?: boolean;
+}
+
+/** Options every cancellable call accepts. */
+export interface RequestOptions {
+  /** Your own UUIDv4 for the request; one is made when absent. */
+  requestId?: string;
+  /** Aborting it behaves exactly like `cancel({ requestId })`; an already-aborted signal sends nothing. */
+  signal?: AbortSignal;
+  /** Deadline for the whole request, queue wait included, enforced by the worker. */
+  timeoutMs?: number;
+  /** Cancelling the parent cancels this request; its deadline never outlives the parent's. */
+  parent?: string | { readonly requestId: string };
+}

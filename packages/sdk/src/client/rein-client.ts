@@ -1,0 +1,351 @@
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import {
+  cancelTargetSchema,
+  Command,
+  completionInputSchema,
+  downloadAssetInputSchema,
+  embedInputSchema,
+  InferenceCancelledError,
+  InvalidInputError,
+  loadModelInputSchema,
+  normalizeCancelTarget,
+  parseInput,
+  requestIdSchema,
+  timeoutMsSchema,
+  unloadModelInputSchema,
+  WorkerShutdownError,
+  type CancelReason,
+  type CancelResult,
+  type CancelTarget,
+  type CompletionInput,
+  type DownloadAssetInput,
+  type DownloadAssetResult,
+  type EmbedInput,
+  type EmbedResult,
+  type FrameMessage,
+  type LoadModelInput,
+  type ProgressEvent,
+  type RequestKind,
+  type WorkerSnapshot,
+} from "@rein/protocol";
+import type { z } from "zod";
+import { ClientRequest } from "../requests/client-request.ts";
+import { decoratePromise, type DecoratedPromise } from "../requests/decorated-promise.ts";
+import { newRequestId } from "../requests/request-id.ts";
+import { CompletionRun } from "../run/completion-run.ts";
+import { OpStream } from "../run/op-stream.ts";
+import type { ClientOptions, RequestOptions } from "./client-options.ts";
+import { ModelLedger } from "./model-ledger.ts";
+import { WorkerSupervisor } from "./worker-supervisor.ts";
+
+export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type CompletionParams = CompletionInput & RequestOptions;
+export type EmbedParams = EmbedInput & RequestOptions;
+export type DownloadAssetParams = DownloadAssetInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export interface UnloadModelResult {
+  freed: boolean;
+  references: number;
+  cancelled: number;
+}
+
+interface StartOptions extends RequestOptions {
+  op: string;
+  kind: RequestKind;
+  input: unknown;
+  modelId?: string;
+  /** Validated on the client first, so bad input fails before anything is sent. */
+  schema?: z.ZodType;
+  onProgress?: (progress: ProgressEvent) => void;
+}
+
+/**
+ * A Rein client: one worker process, started on first use. Every long call is
+ * a request with a `requestId` that exists before the first await.
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ threads: 4 });
+ * const modelId = await client.loadModel({ modelSrc: "./model.gguf" });
+ * const run = client.completion({ modelId, history: [{ role: "user", content: "Hi" }] });
+ * stopButton.onclick = () => client.cancel({ requestId: run.requestId });
+ * for await (const event of run.events) if (event.type === "contentDelta") process.stdout.write(event.text);
+ * await client.close();
+ * ```
+ */
+export class ReinClient {
+  readonly #requests = new Map<string, ClientRequest>();
+  readonly #supervisor: WorkerSupervisor;
+  readonly #models = new ModelLedger();
+  readonly #options: ClientOptions;
+
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+    this.#supervisor = new WorkerSupervisor({
+      spawn: { workerEntry: options.workerEntry, stdio: options.workerStdio },
+      startTimeoutMs: options.startTimeoutMs,
+      config: {
+        policies: options.policies,
+        defaultThreads: options.threads ?? defaultThreads(),
+        cacheDir: options.cacheDir,
+        opModules: options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source)),
+        forwardLogs: options.logger !== undefined,
+      },
+      onFrame: (message: FrameMessage) => this.#requests.get(message.requestId)?.onFrame(message.frame),
+      onLog: (message) => options.logger?.(message),
+      onWorkerGone: (error) => {
+        for (const request of this.#requests.values()) if (request.state === "sent") request.reject(error);
+        // Models die with their worker; remember them only when the app asked for a reload.
+        if (!options.reloadModelsOnRestart) this.#models.clear();
+      },
+      afterRestart: options.reloadModelsOnRestart ? (connection) => this.#models.reload(connection) : undefined,
+    });
+  }
+
+  /** Starts the worker now instead of on the first call; resolves with its handshake. */
+  async ready(): Promise<{ pid: number; engineVersion: string }> {
+    const connection = await this.#supervisor.connect();
+    return { pid: connection.handshake!.pid, engineVersion: connection.handshake!.engine.version };
+  }
+
+  /**
+   * Loads a model from a .gguf path or an http(s) URL; resolves to its deterministic id.
+   *
+   * @example
+   * ```ts
+   * const load = client.loadModel({ modelSrc: "./model.gguf", modelConfig: { parallel: 2 } });
+   * console.log(load.requestId); // cancellable at once
+   * const modelId = await load;
+   * ```
+   */
+  loadModel(params: LoadModelParams): DecoratedPromise<string> {
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
+    const promise = this.#start({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const loaded = promise.result.then((modelId) => {
+      this.#models.recordLoad(modelId as string, input);
+      return modelId as string;
+    });
+    return decoratePromise(loaded, promise.requestId, () => this.cancel({ requestId: promise.requestId }));
+  }
+
+  /**
+   * Releases a model. At its last reference every request on it is cancelled
+   * (running and queued), the worker waits for their cleanup, then frees it.
+   *
+   * @example
+   * ```ts
+   * await client.unloadModel({ modelId });
+   * ```
+   */
+  async unloadModel(params: { modelId: string }): Promise<UnloadModelResult> {
+    const input = parseInput(unloadModelInputSchema, params, "unloadModel");
+    const connection = await this.#supervisor.connect();
+    const result = (await connection.request(Command.call, { op: "unloadModel", requestId: newRequestId(), input })) as UnloadModelResult;
+    this.#models.recordUnload(input.modelId);
+    return result;
+  }
+
+  /**
+   * Starts a chat completion and returns its run synchronously.
+   *
+   * @example
+   * ```ts
+   * const run = client.completion({ modelId, history: [{ role: "user", content: "Hello" }], maxTokens: 64 });
+   * setTimeout(() => run.cancel(), 100);
+   * try { console.log(await run.text); } catch (error) { if (InferenceCancelledError.isInstance(error)) console.log(error.partial.text); }
+   * ```
+   */
+  completion(params: CompletionParams): CompletionRun {
+    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as CompletionParams);
+    const request = this.#start({ op: "completion", kind: "completion", input, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
+    return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
+   * Embeds one text (`text`) or a batch (`texts`).
+   *
+   * @example
+   * ```ts
+   * const { vectors, dimension } = await client.embed({ modelId, texts: ["a", "b"] });
+   * ```
+   */
+  embed(params: EmbedParams): DecoratedPromise<EmbedResult> {
+    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as EmbedParams);
+    const request = this.#start({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent });
+    return decoratePromise(request.result as Promise<EmbedResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
+   * Downloads a file into the worker's cache: resumable, sha256-checked, shared between callers of the same URL.
+   *
+   * @example
+   * ```ts
+   * const download = client.downloadAsset({ url, onProgress: (p) => console.log(p.loaded, p.total) });
+   * const { path } = await download;
+   * ```
+   */
+  downloadAsset(params: DownloadAssetParams): DecoratedPromise<DownloadAssetResult> {
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as DownloadAssetParams);
+    const request = this.#start({ op: "downloadAsset", kind: "downloadAsset", input, schema: downloadAssetInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    return decoratePromise(request.result as Promise<DownloadAssetResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
+   * Calls a custom op (registered in the worker with `defineOp`) by name; resolves to its result.
+   *
+   * @example
+   * ```ts
+   * const reversed = await client.call<string>("reverse", { text: "abc" });
+   * ```
+   */
+  call<T = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string; onProgress?: (progress: ProgressEvent) => void } = {}): DecoratedPromise<T> {
+    const request = this.#start({ ...options, op, kind: options.kind ?? "custom", input });
+    return decoratePromise(request.result as Promise<T>, request.requestId, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
+   * Calls a custom op and iterates the values it emits; `result` is its return value.
+   * Leaving the loop early cancels the request.
+   *
+   * @example
+   * ```ts
+   * const stream = client.stream<string, string>("reverse", { text: "abc" });
+   * for await (const character of stream) process.stdout.write(character);
+   * ```
+   */
+  stream<Chunk = unknown, Result = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string } = {}): OpStream<Chunk, Result> {
+    const request = this.#start({ ...options, op, kind: options.kind ?? "custom", input });
+    return new OpStream<Chunk, Result>(request, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
+   * Cancels one request (`{ requestId }`) or every request on a model (`{ modelId, kind? }`).
+   * Resolves with how many requests it actually stopped; never throws for unknown or finished ids.
+   *
+   * @example
+   * ```ts
+   * await client.cancel({ requestId: run.requestId });       // { cancelled: 1 }
+   * await client.cancel({ modelId, kind: "completion" });   // every completion on the model
+   * ```
+   */
+  async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
+    const normalized = normalizeCancelTarget(parseInput(cancelTargetSchema, target, "cancel"));
+    let cancelledHere = 0;
+    for (const request of this.#requests.values()) {
+      const matches =
+        normalized.operation === "request"
+          ? request.requestId === normalized.requestId
+          : request.modelId === normalized.modelId && (normalized.kind === undefined || request.kind === normalized.kind);
+      if (matches && request.cancelUnsent(reason)) cancelledHere += 1;
+    }
+    const connection = this.#supervisor.live;
+    if (!connection) return { cancelled: cancelledHere };
+    if (normalized.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
+    const remote = (await connection.request(Command.cancel, { target: normalized, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;
+    return { cancelled: cancelledHere + remote.cancelled };
+  }
+
+  /** The worker's registry, models and counters: what runs now, for diagnostics and tests. */
+  async inspect(): Promise<WorkerSnapshot> {
+    const connection = await this.#supervisor.connect();
+    return (await connection.request(Command.inspect, {})) as WorkerSnapshot;
+  }
+
+  /**
+   * Cancels every request, waits for their cleanup, frees the models and stops
+   * the worker. Calls made afterwards reject with WorkerShutdownError.
+   */
+  async close(): Promise<void> {
+    for (const request of this.#requests.values()) request.cancelUnsent("shutdown");
+    await this.#supervisor.close();
+    for (const request of this.#requests.values()) request.reject(new WorkerShutdownError());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The pid of the live worker, if one runs (tests kill it to simulate crashes). */
+  get workerPid(): number | undefined {
+    return this.#supervisor.live?.pid;
+  }
+
+  #start(options: StartOptions): ClientRequest {
+    const request = new ClientRequest({
+      requestId: options.requestId ?? newRequestId(),
+      op: options.op,
+      kind: options.kind,
+      modelId: options.modelId,
+      timeoutMs: options.timeoutMs,
+    });
+    try {
+      if (options.requestId !== undefined) parseInput(requestIdSchema, options.requestId, `${options.op}.requestId`);
+      if (options.timeoutMs !== undefined) parseInput(timeoutMsSchema, options.timeoutMs, `${options.op}.timeoutMs`);
+      if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+        throw new InvalidInputError({ field: "signal", reason: "must be an AbortSignal", operation: options.op });
+      }
+      if (options.schema) parseInput(options.schema, options.input, options.op);
+      if (this.#supervisor.closed) throw new WorkerShutdownError();
+      if (this.#requests.has(request.requestId)) {
+        throw new InvalidInputError({ field: "requestId", reason: "is already in use by a request of this client", operation: options.op });
+      }
+    } catch (error) {
+      request.reject(error);
+      return request;
+    }
+    const parentRequestId = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      request.onFrame = (frame) => {
+        if (frame.type === "progress") onProgress(frame.progress);
+      };
+    }
+    if (options.signal?.aborted) {
+      // Nothing is sent: the worker never hears of a request whose signal was aborted in advance.
+      request.cancelUnsent("abortSignal", options.signal.reason);
+      return request;
+    }
+    if (parentRequestId && this.#requests.get(parentRequestId)?.cancelled) {
+      request.cancelUnsent("parentCancelled");
+      return request;
+    }
+    this.#requests.set(request.requestId, request);
+    request.onSettle(() => this.#requests.delete(request.requestId));
+    if (options.signal) {
+      const signal = options.signal;
+      const onAbort = () => {
+        request.abortCause = signal.reason;
+        void this.cancel({ requestId: request.requestId }, "abortSignal").catch(() => undefined);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      request.onSettle(() => signal.removeEventListener("abort", onAbort));
+    }
+    void this.#send(request, options.input, parentRequestId);
+    return request;
+  }
+
+  async #send(request: ClientRequest, input: unknown, parentRequestId: string | undefined): Promise<void> {
+    try {
+      const connection = this.#supervisor.live ?? (await this.#supervisor.connect());
+      if (request.settled) return;
+      let timeoutMs: number | undefined;
+      if (request.deadline !== null) {
+        timeoutMs = Math.ceil(request.deadline - Date.now());
+        if (timeoutMs <= 0) return request.timeOutUnsent();
+      }
+      request.state = "sent";
+      const value = await connection.request(Command.call, { op: request.op, requestId: request.requestId, input, parentRequestId, timeoutMs });
+      request.resolve(value);
+    } catch (error) {
+      if (InferenceCancelledError.isInstance(error)) request.cancelled = true;
+      request.reject(error);
+    }
+  }
+}
+
+function defaultThreads(): number {
+  const fromEnvironment = Number(process.env.REIN_THREADS);
+  if (Number.isInteger(fromEnvironment) && fromEnvironment > 0) return fromEnvironment;
+  // node-llama-cpp defaults to at least 4 threads, which collapses decode on small machines (NOTES.md).
+  return Math.max(1, Math.floor(os.availableParallelism() / 2));
+}

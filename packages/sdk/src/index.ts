@@ -1,0 +1,50 @@
+export { createClient, getDefaultClient, loadModel, unloadModel, completion, embed, downloadAsset, cancel, inspect, close } from "./client/default-client.ts";
+export { ReinClient } from "./client/rein-client.ts";
+export type { CompletionParams, DownloadAssetParams, EmbedParams, LoadModelParams, UnloadModelResult } from "./client/rein-client.ts";
+export { oneAtATimePerModel } from "./client/client-options.ts";
+export type { ClientOptions, ConcurrencyPolicy, ReinLogger, RequestOptions } from "./client/client-options.ts";
+export { CompletionRun } from "./run/completion-run.ts";
+export type { CompletionFinal } from "./run/completion-run.ts";
+export { OpStream } from "./run/op-stream.ts";
+export type { DecoratedPromise } from "./requests/decorated-promise.ts";
+export { exampleModelPath, testModelPath } from "./test-model.ts";
+export {
+  ReinError,
+  ErrorCode,
+  InvalidInputError,
+  RequestIdConflictError,
+  RequestNotFoundError,
+  InferenceCancelledError,
+  RequestRejectedByPolicyError,
+  RequestTimeoutError,
+  AsyncDisposeUnavailableError,
+  ChecksumMismatchError,
+  ContextOverflowError,
+  DownloadFailedError,
+  ModelLoadFailedError,
+  ModelNotFoundError,
+  ModelNotLoadedError,
+  OperationFailedError,
+  ProtocolError,
+  UnknownOperationError,
+  WorkerCrashedError,
+  WorkerShutdownError,
+  WorkerStartFailedError,
+} from "@rein/protocol";
+export type {
+  CancelReason,
+  CancelResult,
+  CancelTarget,
+  ChatMessage,
+  CompletionEvent,
+  CompletionStats,
+  DownloadAssetResult,
+  EmbedResult,
+  ModelConfig,
+  PartialOutput,
+  ProgressEvent,
+  RequestKind,
+  RequestState,
+  StopReason,
+  WorkerSnapshot,
+} from "@rein/protocol";

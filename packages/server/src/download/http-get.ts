@@ -1,0 +1,64 @@
+/**
+ * One GET over node:http(s) that follows redirects and closes its socket when
+ * done (no keep-alive pool, so nothing stays open after a download settles).
+ */
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { networkError } from "./download-errors.ts";
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface GetOptions {
+  headers?: Record<string, string>;
+  signal: AbortSignal;
+  /** Fail when the socket is silent this long (ms), before and during the body. */
+  idleTimeoutMs: number;
+}
+
+function getOnce(url: URL, options: GetOptions): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = request(url, {
+      method: "GET",
+      headers: { "User-Agent": "rein-worker", "Accept-Encoding": "identity", ...options.headers },
+      signal: options.signal,
+      agent: false,
+    });
+    req.setTimeout(options.idleTimeoutMs, () => {
+      req.destroy(new Error(`no data for ${options.idleTimeoutMs} ms`));
+    });
+    req.once("response", resolve);
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * Resolves with the response to `url` after following up to 5 redirects. The
+ * caller owns the response and must consume or `destroy()` it. Rejects with
+ * `signal.reason` when aborted, with a "network" `DownloadFailedError` otherwise.
+ */
+export async function httpGet(url: string, options: GetOptions): Promise<IncomingMessage> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    options.signal.throwIfAborted();
+    let response: IncomingMessage;
+    try {
+      response = await getOnce(current, options);
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      throw networkError(url, error);
+    }
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (!REDIRECT_STATUSES.has(status) || location === undefined) return response;
+    response.destroy();
+    if (hop >= MAX_REDIRECTS) throw networkError(url, new Error(`more than ${MAX_REDIRECTS} redirects`));
+    const next = new URL(location, current);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw networkError(url, new Error(`redirect to unsupported scheme ${next.protocol}`));
+    }
+    current = next;
+  }
+}

@@ -1,0 +1,109 @@
+import { ContextOverflowError, type ChatMessage, type CompletionStats } from "@rein/protocol";
+import { LlamaCompletion, type LlamaContextSequence } from "node-llama-cpp";
+import { chatPromptTokens } from "./chat-prompt.ts";
+import { evaluatePromptInChunks } from "./chunked-prefill.ts";
+import type { LoadedModel } from "./loaded-model.ts";
+
+export interface GenerationParameters {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stopSequences?: string[];
+}
+
+export type EngineStopReason = "eos" | "length" | "stopSequence" | "aborted";
+
+export interface GenerationResult {
+  stopReason: EngineStopReason;
+  /** Exactly the text passed to `onText`, in order. */
+  text: string;
+  stats: CompletionStats;
+}
+
+/** Default cap on generated tokens when the caller names none, so a model that never emits EOS still ends. */
+export const DEFAULT_MAX_TOKENS = 512;
+
+/**
+ * Runs one chat completion on a lent sequence: chunked prefill (cancel lands
+ * within one chunk), then token generation with a per-sequence abort (cancel
+ * lands within one decode step). Output after the abort is dropped, so `text`
+ * is exactly what was streamed.
+ */
+export async function generateCompletion(options: {
+  model: LoadedModel;
+  sequence: LlamaContextSequence;
+  history: readonly ChatMessage[];
+  parameters: GenerationParameters;
+  signal: AbortSignal;
+  onText: (text: string) => void;
+}): Promise<GenerationResult> {
+  const { model, sequence, signal, parameters } = options;
+  const startedAt = performance.now();
+  const { tokens, beginningToken } = chatPromptTokens(model.model, options.history);
+  if (tokens.length >= model.config.ctxSize) {
+    throw new ContextOverflowError({ promptTokens: tokens.length, contextSize: model.config.ctxSize, modelId: model.modelId });
+  }
+
+  let text = "";
+  let generatedTokens = 0;
+  let firstTokenAt: number | null = null;
+  const stats = (evaluatedPromptTokens: number): CompletionStats => {
+    const durationMs = performance.now() - startedAt;
+    const decodeMs = firstTokenAt == null ? 0 : performance.now() - firstTokenAt;
+    return {
+      promptTokens: tokens.length,
+      evaluatedPromptTokens,
+      generatedTokens,
+      timeToFirstTokenMs: firstTokenAt == null ? null : firstTokenAt - startedAt,
+      durationMs,
+      tokensPerSecond: generatedTokens > 1 && decodeMs > 0 ? ((generatedTokens - 1) * 1000) / decodeMs : null,
+    };
+  };
+
+  const prefill = await evaluatePromptInChunks({ sequence, tokens, chunkSize: model.config.prefillChunkSize, signal });
+  if (signal.aborted) return { stopReason: "aborted", text, stats: stats(prefill.evaluated) };
+
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    const response = await completion.generateCompletionWithMeta(beginningToken == null ? tokens : tokens.slice(1), {
+      signal,
+      stopOnAbortSignal: true,
+      maxTokens: parameters.maxTokens ?? DEFAULT_MAX_TOKENS,
+      temperature: parameters.temperature ?? 0,
+      topP: parameters.topP,
+      topK: parameters.topK,
+      seed: parameters.seed,
+      customStopTriggers: parameters.stopSequences,
+      onToken: (generated) => {
+        if (signal.aborted) return;
+        generatedTokens += generated.length;
+        firstTokenAt ??= performance.now();
+      },
+      onTextChunk: (chunk) => {
+        // One or two callbacks can still fire after abort(); they were never streamed, so drop them.
+        if (signal.aborted || chunk.length === 0) return;
+        text += chunk;
+        options.onText(chunk);
+      },
+    });
+    const evaluated = tokens.length - prefill.reused;
+    switch (response.metadata.stopReason) {
+      case "abort":
+        return { stopReason: "aborted", text, stats: stats(evaluated) };
+      case "maxTokens":
+        return { stopReason: signal.aborted ? "aborted" : "length", text, stats: stats(evaluated) };
+      case "customStopTrigger":
+        return { stopReason: "stopSequence", text, stats: stats(evaluated) };
+      default:
+        return { stopReason: signal.aborted ? "aborted" : "eos", text, stats: stats(evaluated) };
+    }
+  } catch (error) {
+    // Aborted before the first token: LlamaCompletion throws signal.reason even with stopOnAbortSignal.
+    if (signal.aborted) return { stopReason: "aborted", text, stats: stats(prefill.evaluated) };
+    throw error;
+  } finally {
+    completion.dispose({ disposeSequence: false });
+  }
+}

@@ -1,0 +1,49 @@
+import type { LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import type { ResolvedModelConfig } from "./model-config.ts";
+import { SequencePool } from "./sequence-pool.ts";
+
+/** A model in memory with its completion context and, on first use, an embedding context. */
+export class LoadedModel {
+  readonly modelId: string;
+  readonly modelSrc: string;
+  readonly modelPath: string;
+  readonly config: ResolvedModelConfig;
+  readonly model: LlamaModel;
+  readonly context: LlamaContext;
+  readonly sequences: SequencePool;
+  references = 1;
+  #embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
+
+  constructor(options: {
+    modelId: string;
+    modelSrc: string;
+    modelPath: string;
+    config: ResolvedModelConfig;
+    model: LlamaModel;
+    context: LlamaContext;
+  }) {
+    this.modelId = options.modelId;
+    this.modelSrc = options.modelSrc;
+    this.modelPath = options.modelPath;
+    this.config = options.config;
+    this.model = options.model;
+    this.context = options.context;
+    this.sequences = new SequencePool(options.context, options.config.parallel);
+  }
+
+  /** Created lazily: most models are only used for completion. */
+  embeddingContext(): Promise<LlamaEmbeddingContext> {
+    this.#embeddingContext ??= this.model.createEmbeddingContext({
+      contextSize: Math.min(this.config.ctxSize, 2048),
+      threads: this.config.threads,
+    });
+    return this.#embeddingContext;
+  }
+
+  async dispose(): Promise<void> {
+    const embedding = await this.#embeddingContext?.catch(() => undefined);
+    await embedding?.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

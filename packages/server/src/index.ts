@@ -1,0 +1,11 @@
+export { startWorker } from "./worker-main.ts";
+export type { StartWorkerOptions } from "./worker-main.ts";
+export { defineOp } from "./ops/define-op.ts";
+export type { AnyOpDefinition, CancelCapability, OpContext, OpDefinition } from "./ops/define-op.ts";
+export { builtinOps } from "./ops/builtin/index.ts";
+export type { CompletionResult } from "./ops/builtin/completion-op.ts";
+export type { UnloadModelResult } from "./ops/controls/unload-model.ts";
+export type { WorkerServices } from "./worker-services.ts";
+export { DEFAULT_PREFILL_CHUNK_SIZE } from "./engine/model-config.ts";
+export { RequestRegistry, DisposableScope, oneAtATimePerModel } from "./registry/index.ts";
+export type { ConcurrencyPolicy, RequestContext } from "./registry/index.ts";

@@ -1,0 +1,70 @@
+import path from "node:path";
+import { loadModelInputSchema, type LoadModelInput } from "@rein/protocol";
+import { resolveModelConfig } from "../../engine/model-config.ts";
+import { modelIdFor } from "../../engine/model-id.ts";
+import type { WorkerServices } from "../../worker-services.ts";
+import { defineOp } from "../define-op.ts";
+
+const isUrl = (source: string) => /^https?:\/\//i.test(source);
+
+/** The id a load of this input creates; computed before the request begins so `cancel({ modelId })` reaches the load. */
+export function modelIdOfInput(input: LoadModelInput, services: Pick<WorkerServices, "defaultThreads">): string {
+  const config = resolveModelConfig(input.modelConfig, { threads: services.defaultThreads, gpuLayers: 0 });
+  return modelIdFor(input.modelSrc, config);
+}
+
+/**
+ * Loads a model from a local .gguf path or an http(s) URL (downloaded first,
+ * resumable, with progress) and returns its deterministic id. A repeated load
+ * returns the same id and adds a reference. Cancel is hard in both phases: the
+ * transfer aborts, the native load aborts through `loadSignal`, and a model
+ * whose load completed just as the cancel landed is freed: no orphans.
+ */
+export const loadModelOp = defineOp({
+  name: "loadModel",
+  kind: "loadModel",
+  input: loadModelInputSchema,
+  model: "none",
+  cancel: "hard",
+  admission: (input, _model, services) => ({ modelId: modelIdOfInput(input, services) }),
+  async run(context, input): Promise<string> {
+    const { services, signal } = context;
+    const config = resolveModelConfig(input.modelConfig, { threads: services.defaultThreads, gpuLayers: 0 });
+    const modelId = modelIdFor(input.modelSrc, config);
+    let modelPath = path.resolve(input.modelSrc);
+    if (isUrl(input.modelSrc)) {
+      const downloaded = await services.downloads.download({
+        requestId: context.requestId,
+        url: input.modelSrc,
+        sha256: input.sha256,
+        signal,
+        onProgress: (progress) => context.progress(progress),
+      });
+      modelPath = downloaded.path;
+    }
+    const throttle = loadProgressThrottle((progress) => context.progress(progress));
+    const model = await services.models.acquire({ modelId, modelSrc: input.modelSrc, modelPath, config, signal, onProgress: throttle });
+    if (signal.aborted) {
+      // The cancel raced the very end of the load: give our reference back so nothing stays loaded for nobody.
+      const { model: released, freed } = services.models.release(modelId);
+      if (freed) await released.dispose();
+      signal.throwIfAborted();
+    }
+    throttle(1);
+    return model.modelId;
+  },
+});
+
+/** At most one load-progress event per 100 ms, and always the final one. */
+function loadProgressThrottle(send: (progress: { phase: "load"; loaded: number; total: number; bytesPerSecond: null; done: boolean }) => void) {
+  let lastSentAt = 0;
+  let finished = false;
+  return (fraction: number) => {
+    const now = performance.now();
+    const done = fraction >= 1;
+    if (finished || (!done && now - lastSentAt < 100)) return;
+    lastSentAt = now;
+    finished = done;
+    send({ phase: "load", loaded: Math.round(fraction * 100), total: 100, bytesPerSecond: null, done });
+  };
+}

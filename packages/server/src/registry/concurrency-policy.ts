@@ -1,0 +1,82 @@
+/**
+ * How many requests of one kind may run at once on one model, and what happens
+ * to the rest. A kind without a policy is ungated.
+ */
+export interface ConcurrencyPolicy {
+  /** Slots per (kind, model). Missing or non-finite: unlimited. Finite values below 1 become 1. */
+  maxConcurrentPerModel?: number;
+  /** What an over-limit request gets: a FIFO place in the queue (default) or an immediate rejection. */
+  onOverflow?: "queue" | "reject";
+  /** Waiters allowed per (kind, model) before new ones are rejected. Default 64. */
+  maxQueueDepth?: number;
+  /** How long a request may wait for a slot. Missing, non-finite or not positive: forever. */
+  queueTimeoutMs?: number;
+}
+
+/** A policy with every field decided, so admission never re-checks defaults. */
+export interface NormalizedConcurrencyPolicy {
+  readonly maxConcurrentPerModel: number;
+  readonly onOverflow: "queue" | "reject";
+  readonly maxQueueDepth: number;
+  readonly queueTimeoutMs: number | null;
+}
+
+export const DEFAULT_MAX_QUEUE_DEPTH = 64;
+
+/** One request per model at a time; a second one is rejected rather than queued. */
+export const oneAtATimePerModel: Readonly<ConcurrencyPolicy> = Object.freeze({
+  maxConcurrentPerModel: 1,
+  onOverflow: "reject",
+});
+
+/** The policy of a kind that has none: never gated. */
+export const UNGATED_POLICY: NormalizedConcurrencyPolicy = Object.freeze({
+  maxConcurrentPerModel: Number.POSITIVE_INFINITY,
+  onOverflow: "queue",
+  maxQueueDepth: DEFAULT_MAX_QUEUE_DEPTH,
+  queueTimeoutMs: null,
+});
+
+/**
+ * Fills in defaults and clamps nonsense values, once, when a policy is set.
+ * `maxConcurrentOverride` (a per-request cap such as a model's `parallel` count)
+ * replaces the policy's `maxConcurrentPerModel` when it is a number.
+ *
+ * @example
+ * ```ts
+ * normalizeConcurrencyPolicy({ maxConcurrentPerModel: 0 }).maxConcurrentPerModel; // 1
+ * normalizeConcurrencyPolicy(oneAtATimePerModel, 4).maxConcurrentPerModel;        // 4
+ * ```
+ */
+export function normalizeConcurrencyPolicy(
+  policy: ConcurrencyPolicy | undefined,
+  maxConcurrentOverride?: number,
+): NormalizedConcurrencyPolicy {
+  const requestedMax = typeof maxConcurrentOverride === "number" ? maxConcurrentOverride : policy?.maxConcurrentPerModel;
+  if (policy === undefined && typeof maxConcurrentOverride !== "number") return UNGATED_POLICY;
+  return {
+    maxConcurrentPerModel: normalizeMax(requestedMax),
+    onOverflow: policy?.onOverflow === "reject" ? "reject" : "queue",
+    maxQueueDepth: normalizeDepth(policy?.maxQueueDepth),
+    queueTimeoutMs: normalizeTimeout(policy?.queueTimeoutMs),
+  };
+}
+
+function normalizeMax(value: number | undefined): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value === Number.POSITIVE_INFINITY) {
+    return Number.POSITIVE_INFINITY;
+  }
+  // A cap of 0 would make every request wait forever; treat it as the smallest useful cap.
+  return Math.max(1, Math.floor(value));
+}
+
+function normalizeDepth(value: number | undefined): number {
+  if (typeof value !== "number" || Number.isNaN(value)) return DEFAULT_MAX_QUEUE_DEPTH;
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return Math.max(0, Math.floor(value));
+}
+
+function normalizeTimeout(value: number | undefined): number | null {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return null;
+  return value;
+}

@@ -1,0 +1,18 @@
+import { AsyncDisposeUnavailableError } from "@rein/protocol";
+import { describe, expect, it } from "vitest";
+import { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
+
+describe("assertAsyncDisposeAvailable", () => {
+  it("passes on this runtime", () => {
+    expect(() => assertAsyncDisposeAvailable()).not.toThrow();
+    expect(() => assertAsyncDisposeAvailable(Symbol("custom"))).not.toThrow();
+  });
+
+  it.each([undefined, "undefined", null, 0])("throws AsyncDisposeUnavailableError for %s", (value) => {
+    expect(() => assertAsyncDisposeAvailable(value)).toThrow(AsyncDisposeUnavailableError);
+  });
+
+  it("is applied when request-registry.ts is imported", async () => {
+    await expect(import("./request-registry.ts")).resolves.toHaveProperty("RequestRegistry");
+  });
+});

@@ -1,0 +1,160 @@
+import {
+  callMessageSchema,
+  cancelMessageSchema,
+  Command,
+  decodeJson,
+  encodeJson,
+  handshakeMessageSchema,
+  parseInput,
+  ProtocolError,
+  PROTOCOL_VERSION,
+  serializeError,
+  UnknownOperationError,
+  type CallReply,
+  type Frame,
+  type HandshakeReply,
+  type WorkerConfig,
+  type WorkerSnapshot,
+} from "@rein/protocol";
+import type RPC from "bare-rpc";
+import type { AnyOpDefinition } from "../ops/define-op.ts";
+import { executeCall } from "../ops/execute-call.ts";
+import type { WorkerServices } from "../worker-services.ts";
+
+/** A quick, non-cancellable command reached through `call` that is not a registry request (unloadModel). */
+export type ControlHandler = (input: unknown, services: WorkerServices) => Promise<unknown>;
+
+export interface DispatcherOptions {
+  services: WorkerServices;
+  ops: Map<string, AnyOpDefinition>;
+  controls: Map<string, ControlHandler>;
+  sendFrame: (requestId: string, frame: Frame) => void;
+  /** Applies the client's config (policies, threads, op modules) before the handshake is answered. */
+  configure: (config: WorkerConfig) => Promise<void>;
+  engineVersion: () => Promise<string>;
+  shutdown: () => Promise<void>;
+}
+
+/**
+ * Our own command dispatcher. bare-rpc's CommandRouter never answers an
+ * unknown command (the caller hangs) and a handler that throws a TypeError is
+ * rethrown by safety-catch and kills the worker; here every request gets
+ * exactly one reply, whatever happens inside.
+ */
+export class Dispatcher {
+  readonly counters = { callsReceived: 0, cancelsReceived: 0 };
+  readonly #options: DispatcherOptions;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+  }
+
+  /** The bare-rpc `onrequest` callback. Never throws and never rejects. */
+  handle = (incoming: RPC.IncomingRequest | RPC.IncomingEvent): void => {
+    // The client sends no events; ignoring one keeps a stray frame from destroying the channel.
+    if (!("reply" in incoming)) return;
+    void this.#route(incoming).then(
+      (reply) => this.#reply(incoming, reply),
+      (error: unknown) => this.#reply(incoming, { ok: false, error: serializeError(error) }),
+    );
+  };
+
+  async #route(request: RPC.IncomingRequest): Promise<CallReply> {
+    const payload = decodeJson(request.data);
+    switch (request.command) {
+      case Command.handshake:
+        return { ok: true, value: await this.#handshake(payload) };
+      case Command.call:
+        return this.#call(payload);
+      case Command.cancel:
+        return { ok: true, value: this.#cancel(payload) };
+      case Command.inspect:
+        return { ok: true, value: this.snapshot() };
+      case Command.shutdown:
+        await this.#options.shutdown();
+        return { ok: true, value: {} };
+      default:
+        throw new ProtocolError({ reason: `unknown command ${request.command}` });
+    }
+  }
+
+  async #handshake(payload: unknown): Promise<HandshakeReply> {
+    const message = parseInput(handshakeMessageSchema, payload, "handshake");
+    if (message.protocolVersion !== PROTOCOL_VERSION) {
+      throw new ProtocolError({ reason: `client speaks protocol ${message.protocolVersion}, worker speaks ${PROTOCOL_VERSION}` });
+    }
+    await this.#options.configure((message.config ?? {}) as WorkerConfig);
+    return { protocolVersion: PROTOCOL_VERSION, serverVersion: "0.1.0", pid: process.pid, engine: { name: "node-llama-cpp", version: await this.#options.engineVersion() } };
+  }
+
+  async #call(payload: unknown): Promise<CallReply> {
+    this.counters.callsReceived += 1;
+    const message = parseInput(callMessageSchema, payload, "call");
+    const control = this.#options.controls.get(message.op);
+    if (control) return { ok: true, value: await control(message.input, this.#options.services) };
+    const op = this.#options.ops.get(message.op);
+    if (!op) throw new UnknownOperationError({ operation: message.op });
+    return executeCall({
+      message,
+      op,
+      services: this.#options.services,
+      sendFrame: (frame) => this.#options.sendFrame(message.requestId, frame),
+    });
+  }
+
+  #cancel(payload: unknown): { cancelled: number } {
+    this.counters.cancelsReceived += 1;
+    const { target, reason } = parseInput(cancelMessageSchema, payload, "cancel");
+    const { registry, downloads } = this.#options.services;
+    switch (target.operation) {
+      case "request":
+        if (target.clearCache) downloads.markClearCache(target.requestId);
+        return { cancelled: registry.cancel({ requestId: target.requestId }, reason) };
+      case "broad":
+        // A model that is not (or no longer) loaded simply matches nothing: unload races are normal.
+        return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason) };
+      case "all":
+        return { cancelled: registry.cancel({ all: true }, reason) };
+    }
+  }
+
+  snapshot(): WorkerSnapshot {
+    const { registry, models } = this.#options.services;
+    const requests = registry.snapshot();
+    const memory = process.memoryUsage();
+    return {
+      pid: process.pid,
+      requests,
+      queued: requests.filter((request) => request.state === "queued").length,
+      rememberedCancels: registry.rememberedCancelCount,
+      models: models.list().map((model) => ({
+        modelId: model.modelId,
+        modelSrc: model.modelSrc,
+        references: model.references,
+        parallel: model.config.parallel,
+      })),
+      counters: {
+        callsReceived: this.counters.callsReceived,
+        begun: registry.counters.begun,
+        ended: registry.counters.ended,
+        cancelsReceived: this.counters.cancelsReceived,
+      },
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed },
+    };
+  }
+
+  #reply(request: RPC.IncomingRequest, reply: CallReply): void {
+    let encoded: Buffer;
+    try {
+      encoded = encodeJson(reply);
+    } catch (error) {
+      // An op result over the payload limit: the caller still gets an answer, a typed one.
+      encoded = encodeJson({ ok: false, error: serializeError(error) });
+    }
+    try {
+      request.reply(encoded);
+    } catch {
+      // The channel is gone (client died); the process exits on the socket's close.
+    }
+  }
+}

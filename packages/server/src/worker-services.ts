@@ -1,0 +1,17 @@
+import type { DownloadManager } from "./download/index.ts";
+import type { ModelStore } from "./engine/model-store.ts";
+import type { RequestRegistry } from "./registry/index.ts";
+
+export type WorkerLogLevel = "debug" | "info" | "warn" | "error";
+
+/** What every op can reach: one of each per worker process. */
+export interface WorkerServices {
+  readonly registry: RequestRegistry;
+  readonly models: ModelStore;
+  readonly downloads: DownloadManager;
+  /** Where downloads and other cached files live (`REIN_CACHE_DIR`, else `<cwd>/.cache/rein`). */
+  readonly cacheDir: string;
+  /** Threads for a model whose config names none. */
+  readonly defaultThreads: number;
+  log(level: WorkerLogLevel, message: string, data?: Record<string, unknown>): void;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    // Worker processes and native models: forks keep each test file's process state apart.
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Test files that start real workers share two cores; more at once only adds contention.
+    maxWorkers: 2,
+  },
+});
