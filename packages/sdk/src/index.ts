@@ -46,5 +46,7 @@ export type {
   RequestKind,
   RequestState,
   StopReason,
+  LogMessage,
+  RequestSnapshot,
   WorkerSnapshot,
 } from "@rein/protocol";

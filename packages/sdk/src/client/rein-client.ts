@@ -11,6 +11,7 @@ import {
   loadModelInputSchema,
   normalizeCancelTarget,
   parseInput,
+  RequestIdConflictError,
   requestIdSchema,
   timeoutMsSchema,
   unloadModelInputSchema,
@@ -286,9 +287,8 @@ export class ReinClient {
       }
       if (options.schema) parseInput(options.schema, options.input, options.op);
       if (this.#supervisor.closed) throw new WorkerShutdownError();
-      if (this.#requests.has(request.requestId)) {
-        throw new InvalidInputError({ field: "requestId", reason: "is already in use by a request of this client", operation: options.op });
-      }
+      // Same answer the worker's registry gives; checked here too because frames are routed by requestId.
+      if (this.#requests.has(request.requestId)) throw new RequestIdConflictError({ requestId: request.requestId });
     } catch (error) {
       request.reject(error);
       return request;

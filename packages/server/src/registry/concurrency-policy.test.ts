@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_QUEUE_DEPTH,
   normalizeConcurrencyPolicy,
   oneAtATimePerModel,
+  PolicyTable,
   UNGATED_POLICY,
 } from "./concurrency-policy.ts";
 
@@ -35,10 +36,26 @@ describe("concurrency policy", () => {
     expect(normalizeConcurrencyPolicy({ onOverflow: "bogus" as never }).onOverflow).toBe("queue");
   });
 
-  it("lets a per-request cap replace the policy's, even without a policy", () => {
+  it("lets a per-request cap tighten the policy's (never loosen it), even without a policy", () => {
     const normalized = normalizeConcurrencyPolicy(oneAtATimePerModel, 4);
-    expect(normalized.maxConcurrentPerModel).toBe(4);
+    expect(normalized.maxConcurrentPerModel).toBe(1);
     expect(normalized.onOverflow).toBe("reject");
+    expect(normalizeConcurrencyPolicy({ maxConcurrentPerModel: 3 }, 2).maxConcurrentPerModel).toBe(2);
+    expect(normalizeConcurrencyPolicy({ onOverflow: "queue" }, 4).maxConcurrentPerModel).toBe(4);
     expect(normalizeConcurrencyPolicy(undefined, 2)).toMatchObject({ maxConcurrentPerModel: 2, onOverflow: "queue" });
+  });
+});
+
+describe("PolicyTable", () => {
+  it("resolves per kind, with a per-request cap on top, and forgets removed policies", () => {
+    const table = new PolicyTable();
+    expect(table.resolve("completion")).toBe(UNGATED_POLICY);
+    table.set("completion", { maxConcurrentPerModel: 1, onOverflow: "reject", maxQueueDepth: 3 });
+    expect(table.resolve("completion")).toMatchObject({ maxConcurrentPerModel: 1, onOverflow: "reject" });
+    expect(table.resolve("completion", 3)).toMatchObject({ maxConcurrentPerModel: 1, onOverflow: "reject", maxQueueDepth: 3 });
+    table.set("completion", { onOverflow: "queue", maxQueueDepth: 3 });
+    expect(table.resolve("completion", 3)).toMatchObject({ maxConcurrentPerModel: 3, onOverflow: "queue", maxQueueDepth: 3 });
+    table.set("completion", undefined);
+    expect(table.resolve("completion")).toBe(UNGATED_POLICY);
   });
 });

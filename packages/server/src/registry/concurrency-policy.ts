@@ -40,19 +40,25 @@ export const UNGATED_POLICY: NormalizedConcurrencyPolicy = Object.freeze({
 /**
  * Fills in defaults and clamps nonsense values, once, when a policy is set.
  * `maxConcurrentOverride` (a per-request cap such as a model's `parallel` count)
- * replaces the policy's `maxConcurrentPerModel` when it is a number.
+ * tightens the policy's `maxConcurrentPerModel`, never loosens it: the model
+ * cannot run more sequences than it has, and an app that asked for
+ * `oneAtATimePerModel` gets one at a time even on a model with `parallel: 4`.
  *
  * @example
  * ```ts
  * normalizeConcurrencyPolicy({ maxConcurrentPerModel: 0 }).maxConcurrentPerModel; // 1
- * normalizeConcurrencyPolicy(oneAtATimePerModel, 4).maxConcurrentPerModel;        // 4
+ * normalizeConcurrencyPolicy(oneAtATimePerModel, 4).maxConcurrentPerModel;        // 1
+ * normalizeConcurrencyPolicy({ onOverflow: "queue" }, 4).maxConcurrentPerModel;   // 4
  * ```
  */
 export function normalizeConcurrencyPolicy(
   policy: ConcurrencyPolicy | undefined,
   maxConcurrentOverride?: number,
 ): NormalizedConcurrencyPolicy {
-  const requestedMax = typeof maxConcurrentOverride === "number" ? maxConcurrentOverride : policy?.maxConcurrentPerModel;
+  const requestedMax =
+    typeof maxConcurrentOverride === "number"
+      ? Math.min(maxConcurrentOverride, policy?.maxConcurrentPerModel ?? Number.POSITIVE_INFINITY)
+      : policy?.maxConcurrentPerModel;
   if (policy === undefined && typeof maxConcurrentOverride !== "number") return UNGATED_POLICY;
   return {
     maxConcurrentPerModel: normalizeMax(requestedMax),
@@ -79,4 +85,40 @@ function normalizeDepth(value: number | undefined): number {
 function normalizeTimeout(value: number | undefined): number | null {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return null;
   return value;
+}
+
+/**
+ * The policy of each kind, normalised once when set. A per-request cap is
+ * applied on top of the kind's policy as given (so its overflow rule, depth
+ * and timeout still hold).
+ *
+ * @example
+ * ```ts
+ * const table = new PolicyTable();
+ * table.set("completion", oneAtATimePerModel);
+ * table.resolve("completion", 4).maxConcurrentPerModel; // 4
+ * ```
+ */
+export class PolicyTable {
+  readonly #given = new Map<string, ConcurrencyPolicy>();
+  readonly #normalized = new Map<string, NormalizedConcurrencyPolicy>();
+
+  /** Sets, or with `undefined` removes, the policy of `kind`. */
+  set(kind: string, policy: ConcurrencyPolicy | undefined): void {
+    if (policy === undefined) {
+      this.#given.delete(kind);
+      this.#normalized.delete(kind);
+      return;
+    }
+    this.#given.set(kind, { ...policy });
+    this.#normalized.set(kind, normalizeConcurrencyPolicy(policy));
+  }
+
+  /** The effective policy of one request of `kind`. */
+  resolve(kind: string, maxConcurrentOverride?: number): NormalizedConcurrencyPolicy {
+    if (typeof maxConcurrentOverride === "number") {
+      return normalizeConcurrencyPolicy(this.#given.get(kind), maxConcurrentOverride);
+    }
+    return this.#normalized.get(kind) ?? UNGATED_POLICY;
+  }
 }

@@ -6,6 +6,7 @@ export {
   DEFAULT_MAX_QUEUE_DEPTH,
   normalizeConcurrencyPolicy,
   oneAtATimePerModel,
+  PolicyTable,
 } from "./concurrency-policy.ts";
 export type { ConcurrencyPolicy, NormalizedConcurrencyPolicy } from "./concurrency-policy.ts";
 export { DisposableScope } from "./disposable-scope.ts";

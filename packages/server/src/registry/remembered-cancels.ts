@@ -43,7 +43,8 @@ export class BoundedExpiringMap<K, V> {
   constructor(options: BoundedExpiringMapOptions = {}) {
     this.maxEntries = nonNegativeInteger(options.maxEntries, DEFAULT_REMEMBERED_MAX_ENTRIES);
     this.ttlMs = nonNegativeNumber(options.ttlMs, DEFAULT_REMEMBERED_TTL_MS);
-    this.#now = options.now ?? Date.now;
+    // Read per call (not captured) so a clock swapped in later, e.g. by fake timers, is honoured.
+    this.#now = options.now ?? (() => Date.now());
   }
 
   /** Live entries (expired ones are pruned first). */

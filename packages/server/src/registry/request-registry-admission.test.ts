@@ -224,13 +224,19 @@ describe("RequestRegistry admission", () => {
     await context.end();
   });
 
-  it("gates on a per-request maxConcurrent override, even for a kind without a policy", async () => {
-    const registry = new RequestRegistry({ policies: { completion: oneAtATimePerModel } });
+  it("gates on a per-request maxConcurrent cap that tightens the policy, even for a kind without a policy", async () => {
+    const registry = new RequestRegistry({ policies: { completion: { onOverflow: "reject" }, embeddings: oneAtATimePerModel } });
     const a = await registry.begin({ requestId: "a", kind: "completion", modelId: "m", maxConcurrent: 2 });
     const b = await registry.begin({ requestId: "b", kind: "completion", modelId: "m", maxConcurrent: 2 });
     await expect(registry.begin({ requestId: "c", kind: "completion", modelId: "m", maxConcurrent: 2 })).rejects.toMatchObject({
       rule: "maxConcurrent",
     });
+    // The cap never loosens an explicit policy: one at a time stays one at a time.
+    const e = await registry.begin({ requestId: "e", kind: "embeddings", modelId: "m", maxConcurrent: 4 });
+    await expect(registry.begin({ requestId: "f", kind: "embeddings", modelId: "m", maxConcurrent: 4 })).rejects.toMatchObject({
+      rule: "maxConcurrent",
+    });
+    await e.end();
     const x = await registry.begin({ requestId: "x", kind: "custom", modelId: "m", maxConcurrent: 1 });
     const y = registry.begin({ requestId: "y", kind: "custom", modelId: "m", maxConcurrent: 1 });
     expect(registry.get("y")?.state).toBe("queued");

@@ -85,7 +85,9 @@ describe("RequestRegistry parent and child requests", () => {
     const registry = new RequestRegistry();
     const parent = await registry.begin({ requestId: "p", kind: "custom" });
     const child = await registry.begin({ requestId: "c", kind: "custom", parentRequestId: "p" });
+    expect(registry.childLinkCount).toBe(1);
     await parent.end();
+    expect(registry.childLinkCount).toBe(0);
     const other = await registry.begin({ requestId: "p", kind: "custom" });
     // A new request reusing the parent's id is not the child's parent.
     expect(registry.cancel({ requestId: "p" })).toBe(1);
@@ -93,8 +95,14 @@ describe("RequestRegistry parent and child requests", () => {
     await other.end();
     // And an ended child is gone from its parent's family.
     const parent2 = await registry.begin({ requestId: "p2", kind: "custom" });
+    for (let index = 0; index < 100; index += 1) {
+      const shortLived = await registry.begin({ requestId: `short${index}`, kind: "custom", parentRequestId: "p2" });
+      await shortLived.end();
+    }
     const child2 = await registry.begin({ requestId: "c2", kind: "custom", parentRequestId: "p2" });
+    expect(registry.childLinkCount).toBe(1);
     await child2.end();
+    expect(registry.childLinkCount).toBe(0);
     expect(registry.cancel({ requestId: "p2" })).toBe(1);
     await parent2.end();
     await child.end();

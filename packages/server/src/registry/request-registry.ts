@@ -8,23 +8,14 @@ import {
 } from "@rein/protocol";
 import { AdmissionLanes, laneKey, type AdmissionDecision } from "./admission.ts";
 import { CancelSignalReason, type CancelCause } from "./cancel-signal-reason.ts";
-import {
-  normalizeConcurrencyPolicy,
-  UNGATED_POLICY,
-  type ConcurrencyPolicy,
-  type NormalizedConcurrencyPolicy,
-} from "./concurrency-policy.ts";
+import { readCancelTarget } from "./cancel-target.ts";
+import { PolicyTable, type ConcurrencyPolicy, type NormalizedConcurrencyPolicy } from "./concurrency-policy.ts";
 import { IdleTracker } from "./idle-tracker.ts";
+import { describeFailure, LifecycleLog } from "./lifecycle-log.ts";
+import type { BeginOptions, CancelTarget, RegistryCounters, RegistryOptions, RequestContext } from "./registry-types.ts";
 import { BoundedExpiringMap } from "./remembered-cancels.ts";
 import { RequestEntry, type EndOutcome, type RequestEntryOwner } from "./request-entry.ts";
-import type {
-  BeginOptions,
-  CancelTarget,
-  LifecycleLogEntry,
-  RegistryCounters,
-  RegistryOptions,
-  RequestContext,
-} from "./registry-types.ts";
+import { deadlineWithin, RequestFamily } from "./request-family.ts";
 import { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
 import { TrackedTimers } from "./tracked-timers.ts";
 
@@ -49,21 +40,22 @@ const END_OUTCOMES: ReadonlySet<string> = new Set(["completed", "failed", "cance
  */
 export class RequestRegistry implements RequestEntryOwner {
   readonly #entries = new Map<string, RequestEntry>();
-  readonly #policies = new Map<RequestKind, NormalizedConcurrencyPolicy>();
-  readonly #rawPolicies = new Map<RequestKind, ConcurrencyPolicy>();
+  readonly #policies = new PolicyTable();
   readonly #lanes = new AdmissionLanes();
   readonly #timers = new TrackedTimers();
   readonly #idle = new IdleTracker();
   readonly #rememberedCancels: BoundedExpiringMap<string, CancelReason>;
   // Ids of requests that ended cancelled (or were rejected from the queue): a child naming one still dies.
   readonly #cancelledTombstones: BoundedExpiringMap<string, true>;
-  readonly #logger: ((entry: LifecycleLogEntry) => void) | undefined;
+  readonly #family = new RequestFamily();
+  readonly #log: LifecycleLog;
   readonly #now: () => number;
   readonly #counters: RegistryCounters = { begun: 0, ended: 0, cancelled: 0, rejected: 0 };
 
   constructor(options: RegistryOptions = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#logger = options.logger;
+    // Read per call (not captured) so a clock swapped in later, e.g. by fake timers, is honoured.
+    this.#now = options.now ?? (() => Date.now());
+    this.#log = new LifecycleLog(options.logger, this.#now);
     const bounds = { ...options.rememberedCancels, now: this.#now };
     this.#rememberedCancels = new BoundedExpiringMap(bounds);
     this.#cancelledTombstones = new BoundedExpiringMap(bounds);
@@ -89,6 +81,11 @@ export class RequestRegistry implements RequestEntryOwner {
     return this.#cancelledTombstones.size;
   }
 
+  /** Live parent-to-child links; 0 when idle. */
+  get childLinkCount(): number {
+    return this.#family.linkCount;
+  }
+
   get laneCount(): number {
     return this.#lanes.size;
   }
@@ -107,13 +104,7 @@ export class RequestRegistry implements RequestEntryOwner {
    * ```
    */
   setPolicy(kind: RequestKind, policy: ConcurrencyPolicy | undefined): void {
-    if (policy === undefined) {
-      this.#policies.delete(kind);
-      this.#rawPolicies.delete(kind);
-      return;
-    }
-    this.#rawPolicies.set(kind, { ...policy });
-    this.#policies.set(kind, normalizeConcurrencyPolicy(policy));
+    this.#policies.set(kind, policy);
   }
 
   /**
@@ -134,15 +125,15 @@ export class RequestRegistry implements RequestEntryOwner {
     const { requestId, kind } = options;
     const modelId = options.modelId ?? null;
     if (this.#entries.has(requestId)) {
-      this.#reject(requestId, kind, modelId, startedAt, "request id conflict");
+      this.#reject({ requestId, kind, modelId, startedAt }, "request id conflict");
       throw new RequestIdConflictError({ requestId });
     }
     const parentRequestId = options.parentRequestId ?? null;
     const parent = parentRequestId === null ? undefined : this.#entries.get(parentRequestId);
-    const deadline = deadlineOf(startedAt, options.timeoutMs, parent?.deadline ?? null);
+    const deadline = deadlineWithin(startedAt, options.timeoutMs, parent?.deadline ?? null);
     const causeAtBegin = this.#causeAtBegin(requestId, parentRequestId, parent, deadline, startedAt);
 
-    const policy = this.#policyFor(kind, options.maxConcurrent);
+    const policy = this.#policies.resolve(kind, options.maxConcurrent);
     let key: string | null = null;
     let decision: AdmissionDecision = { outcome: "acquire" };
     // An aborted request is let in ungated: it will only unwind, so it must not wait for or take a slot.
@@ -150,7 +141,7 @@ export class RequestRegistry implements RequestEntryOwner {
       key = laneKey(kind, modelId);
       decision = this.#lanes.decide(key, kind, policy);
       if (decision.outcome === "reject") {
-        this.#reject(requestId, kind, modelId, startedAt, decision.reason);
+        this.#reject({ requestId, kind, modelId, startedAt }, decision.reason);
         throw new RequestRejectedByPolicyError({ requestId, kind, modelId, reason: decision.reason, rule: decision.rule });
       }
     }
@@ -158,10 +149,7 @@ export class RequestRegistry implements RequestEntryOwner {
     const entry = new RequestEntry({ requestId, kind, modelId, parentRequestId, startedAt, deadline }, this);
     this.#entries.set(requestId, entry);
     this.#idle.add(modelId);
-    if (parent !== undefined) {
-      entry.parent = parent;
-      (parent.children ??= new Set()).add(entry);
-    }
+    if (parent !== undefined) this.#family.link(parent, entry);
 
     if (causeAtBegin !== null) {
       entry.cancelCause = causeAtBegin;
@@ -198,38 +186,41 @@ export class RequestRegistry implements RequestEntryOwner {
    * ```
    */
   cancel(target: CancelTarget, reason: CancelReason = "user"): number {
-    if (typeof target !== "object" || target === null) throw new TypeError("cancel() expects a target object");
-    if ("requestId" in target && typeof target.requestId === "string") {
-      const entry = this.#entries.get(target.requestId);
-      if (entry === undefined) {
-        this.#rememberedCancels.remember(target.requestId, reason);
-        return 0;
-      }
-      return this.#cancelTree(entry, reason);
-    }
-    let matches: (entry: RequestEntry) => boolean;
-    if ("all" in target && target.all === true) {
-      matches = () => true;
-    } else if ("modelId" in target && typeof target.modelId === "string") {
-      const { modelId, kind } = target;
-      matches = (entry) => entry.modelId === modelId && (kind === undefined || entry.kind === kind);
-    } else {
-      throw new TypeError("cancel() expects { requestId }, { modelId, kind? } or { all: true }");
+    const parsed = readCancelTarget(target);
+    if (parsed.type === "request") {
+      const entry = this.#entries.get(parsed.requestId);
+      if (entry !== undefined) return this.#cancelTree(entry, reason);
+      this.#rememberedCancels.remember(parsed.requestId, reason);
+      return 0;
     }
     let count = 0;
     // A copy: abort listeners run synchronously and may end or begin requests.
     for (const entry of Array.from(this.#entries.values())) {
-      if (matches(entry)) count += this.#cancelTree(entry, reason);
+      if (parsed.matches(entry)) count += this.#cancelTree(entry, reason);
     }
     return count;
   }
 
-  /** The live context of `requestId` (queued and draining included). */
+  /**
+   * The live context of `requestId` (queued and draining included).
+   *
+   * @example
+   * ```ts
+   * registry.get(requestId)?.signal.aborted;
+   * ```
+   */
   get(requestId: string): RequestContext | undefined {
     return this.#entries.get(requestId)?.context;
   }
 
-  /** Every entry, queued and draining ones included. */
+  /**
+   * Every entry, queued and draining ones included, for diagnostics.
+   *
+   * @example
+   * ```ts
+   * const queued = registry.snapshot().filter((request) => request.state === "queued").length;
+   * ```
+   */
   snapshot(): RequestSnapshot[] {
     return Array.from(this.#entries.values(), (entry) => ({
       requestId: entry.requestId,
@@ -278,13 +269,6 @@ export class RequestRegistry implements RequestEntryOwner {
     entry.state = "cancelled";
   }
 
-  #policyFor(kind: RequestKind, maxConcurrentOverride: number | undefined): NormalizedConcurrencyPolicy {
-    if (typeof maxConcurrentOverride === "number") {
-      return normalizeConcurrencyPolicy(this.#rawPolicies.get(kind), maxConcurrentOverride);
-    }
-    return this.#policies.get(kind) ?? UNGATED_POLICY;
-  }
-
   #causeAtBegin(
     requestId: string,
     parentRequestId: string | null,
@@ -329,7 +313,7 @@ export class RequestRegistry implements RequestEntryOwner {
         this.#rejectQueued(entry, error, reason);
       });
     }
-    this.#log("queued", entry);
+    this.#log.request("queued", entry);
     await admitted;
     return entry.context;
   }
@@ -345,7 +329,7 @@ export class RequestRegistry implements RequestEntryOwner {
 
   #markBegun(entry: RequestEntry, reason?: string): void {
     this.#counters.begun += 1;
-    this.#log("begin", entry, reason);
+    this.#log.request("begin", entry, reason);
   }
 
   #settleQueued(entry: RequestEntry, error?: unknown): void {
@@ -391,7 +375,7 @@ export class RequestRegistry implements RequestEntryOwner {
     this.#clearTimers(entry);
     // A cancelled waiter leaves the queue at once and never touches the model.
     if (wasQueued && entry.laneKey !== null) this.#lanes.removeWaiter(entry.laneKey, entry.requestId);
-    this.#log("cancel", entry, cause);
+    this.#log.request("cancel", entry, cause);
     entry.controller.abort(new CancelSignalReason(cause, entry.requestId));
     if (wasQueued) {
       this.#settleQueued(entry);
@@ -407,7 +391,7 @@ export class RequestRegistry implements RequestEntryOwner {
     entry.state = "failed";
     const children = this.#detach(entry);
     this.#cancelledTombstones.remember(entry.requestId, true);
-    this.#reject(entry.requestId, entry.kind, entry.modelId, entry.startedAt, reason);
+    this.#reject(entry, reason);
     this.#settleQueued(entry, error);
     this.#idle.remove(entry.modelId);
     // The parent will never run; work started on its behalf must not either.
@@ -438,11 +422,11 @@ export class RequestRegistry implements RequestEntryOwner {
     try {
       await entry.scope.dispose();
     } catch (error) {
-      cleanupFailure = `cleanup failed: ${describeError(error)}`;
+      cleanupFailure = `cleanup failed: ${describeFailure(error)}`;
     }
     const cancelNote = state === "cancelled" && entry.cancelCause !== null ? entry.cancelCause : undefined;
     const reason = [cancelNote, cleanupFailure].filter((part) => part !== undefined).join("; ");
-    this.#log("end", entry, reason === "" ? undefined : reason);
+    this.#log.request("end", entry, reason === "" ? undefined : reason);
     // Only now, with native teardown done, may the next request on this model start.
     if (entry.holdsSlot && entry.laneKey !== null) {
       entry.holdsSlot = false;
@@ -454,12 +438,7 @@ export class RequestRegistry implements RequestEntryOwner {
   /** Removes `entry` from the table and from the family tree; returns its former children. */
   #detach(entry: RequestEntry): RequestEntry[] {
     if (this.#entries.get(entry.requestId) === entry) this.#entries.delete(entry.requestId);
-    entry.parent?.children?.delete(entry);
-    entry.parent = null;
-    const children = entry.children === null ? [] : Array.from(entry.children);
-    for (const child of children) child.parent = null;
-    entry.children = null;
-    return children;
+    return this.#family.detach(entry);
   }
 
   #clearTimers(entry: RequestEntry): void {
@@ -469,43 +448,8 @@ export class RequestRegistry implements RequestEntryOwner {
     entry.queueTimer = null;
   }
 
-  #reject(requestId: string, kind: RequestKind, modelId: string | null, startedAt: number, reason: string): void {
+  #reject(request: { requestId: string; kind: RequestKind; modelId: string | null; startedAt: number }, reason: string): void {
     this.#counters.rejected += 1;
-    this.#emit({ event: "rejected", requestId, kind, modelId, state: "failed", durationMs: this.#now() - startedAt, reason });
+    this.#log.rejected(request, reason);
   }
-
-  #log(event: LifecycleLogEntry["event"], entry: RequestEntry, reason?: string): void {
-    const line: LifecycleLogEntry = {
-      event,
-      requestId: entry.requestId,
-      kind: entry.kind,
-      modelId: entry.modelId,
-      state: entry.state,
-      durationMs: this.#now() - entry.startedAt,
-    };
-    if (reason !== undefined) line.reason = reason;
-    this.#emit(line);
-  }
-
-  #emit(line: LifecycleLogEntry): void {
-    if (this.#logger === undefined) return;
-    try {
-      this.#logger(line);
-    } catch {
-      // Logging must never break admission or cleanup.
-    }
-  }
-}
-
-function deadlineOf(startedAt: number, timeoutMs: number | undefined, parentDeadline: number | null): number | null {
-  const own =
-    typeof timeoutMs === "number" && Number.isFinite(timeoutMs) ? startedAt + Math.max(0, timeoutMs) : null;
-  if (own === null) return parentDeadline;
-  return parentDeadline === null ? own : Math.min(own, parentDeadline);
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof AggregateError) return error.errors.map(describeError).join(", ");
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
