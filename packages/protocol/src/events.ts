@@ -35,8 +35,8 @@ export type CompletionEvent =
 
 /** Progress of a download or model load, throttled by the worker. */
 export interface ProgressEvent {
-  phase: "download" | "load";
-  /** Bytes done (download) or fraction * 100 (load). */
+  phase: "download" | "load" | "embed";
+  /** Bytes done (download), percent done (load), or texts embedded (embed). */
   loaded: number;
   total: number | null;
   /** Bytes per second over the recent window; null for the load phase. */

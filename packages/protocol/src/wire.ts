@@ -81,6 +81,8 @@ export interface WorkerSnapshot {
   models: { modelId: string; modelSrc: string; references: number; parallel: number }[];
   /** Monotonic counters since the worker started. */
   counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number };
+  /** Work counters of the ops (e.g. `embed.textsEmbedded`), for diagnostics and tests. */
+  metrics: Record<string, number>;
   memory: { rss: number; heapUsed: number };
 }
 

@@ -57,6 +57,7 @@ export function startWorker(options: StartWorkerOptions = {}): void {
     downloads: new DownloadManager({ cacheDir: path.join(defaultCacheDir(), "downloads") }),
     defaultThreads: 1,
     log,
+    metrics: new Map(),
   };
   const ops = new Map<string, AnyOpDefinition>();
   for (const op of [...builtinOps, ...(options.ops ?? [])]) registerOp(ops, op);

@@ -14,4 +14,6 @@ export interface WorkerServices {
   /** Threads for a model whose config names none. */
   readonly defaultThreads: number;
   log(level: WorkerLogLevel, message: string, data?: Record<string, unknown>): void;
+  /** Work counters that ops bump (`embed.textsEmbedded`); reported by `inspect()`. */
+  readonly metrics: Map<string, number>;
 }

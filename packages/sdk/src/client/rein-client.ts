@@ -42,7 +42,7 @@ import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type CompletionParams = CompletionInput & RequestOptions;
-export type EmbedParams = EmbedInput & RequestOptions;
+export type EmbedParams = EmbedInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type DownloadAssetParams = DownloadAssetInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export interface UnloadModelResult {
   freed: boolean;
@@ -171,8 +171,8 @@ export class ReinClient {
    * ```
    */
   embed(params: EmbedParams): DecoratedPromise<EmbedResult> {
-    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as EmbedParams);
-    const request = this.#start({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent });
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as EmbedParams);
+    const request = this.#start({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     return decoratePromise(request.result as Promise<EmbedResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 

@@ -140,6 +140,7 @@ export class Dispatcher {
         cancelsReceived: this.counters.cancelsReceived,
       },
       memory: { rss: memory.rss, heapUsed: memory.heapUsed },
+      metrics: Object.fromEntries(this.#options.services.metrics),
     };
   }
 

@@ -17,10 +17,19 @@ export const embedOp = defineOp({
     const embeddingContext = await context.model!.embeddingContext();
     const texts = "texts" in input ? input.texts : [input.text];
     const vectors: number[][] = [];
+    let progressSentAt = 0;
     for (const text of texts) {
       if (context.signal.aborted) break;
       const embedding = await embeddingContext.getEmbeddingFor(text);
+      const { metrics } = context.services;
+      metrics.set("embed.textsEmbedded", (metrics.get("embed.textsEmbedded") ?? 0) + 1);
       vectors.push([...embedding.vector]);
+      const done = vectors.length === texts.length;
+      // A progress frame per text would flood the pipe on large batches; 10 a second is plenty for a progress bar.
+      if (texts.length > 1 && (done || performance.now() - progressSentAt >= 100)) {
+        progressSentAt = performance.now();
+        context.progress({ phase: "embed", loaded: vectors.length, total: texts.length, bytesPerSecond: null, done });
+      }
     }
     return { vectors, dimension: vectors[0]?.length ?? 0 };
   },
