@@ -60,6 +60,17 @@ export class DownloadManager {
     while (this.#transfers.size > 0) await Promise.all([...this.#transfers.values()].map((transfer) => transfer.finished));
   }
 
+  /**
+   * Resolves once a transfer for this target that is being stopped (every
+   * subscriber left) has released its socket and file, and deleted the partial
+   * file when asked to. Resolves at once when no transfer is stopping, so a
+   * cancelled subscriber never waits for a transfer that others still use.
+   */
+  async whenStopped(url: string, fileName?: string): Promise<void> {
+    const transfer = this.#transfers.get(this.pathFor(url, fileName));
+    if (transfer?.stopping) await transfer.finished.catch(() => undefined);
+  }
+
   download(request: DownloadRequest): Promise<DownloadAssetResult> {
     const { signal } = request;
     if (signal.aborted) {

@@ -13,14 +13,22 @@ export const downloadAssetOp = defineOp({
   input: downloadAssetInputSchema,
   model: "none",
   cancel: "hard",
-  run(context, input): Promise<DownloadAssetResult> {
-    return context.services.downloads.download({
-      requestId: context.requestId,
-      url: input.url,
-      sha256: input.sha256,
-      fileName: input.fileName,
-      signal: context.signal,
-      onProgress: (progress) => context.progress(progress),
-    });
+  async run(context, input): Promise<DownloadAssetResult> {
+    const { downloads } = context.services;
+    try {
+      return await downloads.download({
+        requestId: context.requestId,
+        url: input.url,
+        sha256: input.sha256,
+        fileName: input.fileName,
+        signal: context.signal,
+        onProgress: (progress) => context.progress(progress),
+      });
+    } catch (error) {
+      // Hard cancel: when this was the last subscriber, end only after the transfer let go of its socket
+      // and file (and deleted the partial on clearCache), so unload and shutdown never outrun it.
+      if (context.signal.aborted) await downloads.whenStopped(input.url, input.fileName);
+      throw error;
+    }
   },
 });

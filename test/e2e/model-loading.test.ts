@@ -1,0 +1,98 @@
+import { readFile, stat } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InferenceCancelledError, ModelNotFoundError, type ProgressEvent, type ReinClient } from "@rein/sdk";
+import { startAssetServer, type AssetServer } from "../helpers/asset-server.ts";
+import { recordProgress } from "../helpers/download-kit.ts";
+import { createTestClient, history, mediumModel, tinyModel } from "../helpers/rein-test-client.ts";
+import { makeTempDir } from "../helpers/temp-dir.ts";
+
+describe("loadModel phases through the real worker", () => {
+  let server: AssetServer;
+  let cache: Awaited<ReturnType<typeof makeTempDir>>;
+  let client: ReinClient;
+
+  beforeAll(async () => {
+    server = await startAssetServer();
+    cache = await makeTempDir();
+    client = createTestClient({ cacheDir: cache.path });
+    server.setAsset("/tiny.gguf", await readFile(await tinyModel()), { dripBytesPerChunk: 256 * 1024, dripIntervalMs: 5 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+    await cache.remove();
+  });
+
+  it("loads from an http URL with download then load progress; a repeated load returns the same id and counts references", async () => {
+    const progress = recordProgress();
+    const load = client.loadModel({ modelSrc: server.url("/tiny.gguf"), onProgress: progress.onProgress });
+    expect(load.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const modelId = await load;
+    const phases = progress.events.map((event: ProgressEvent) => event.phase);
+    expect(phases).toContain("download");
+    expect(phases.indexOf("load")).toBeGreaterThan(phases.lastIndexOf("download"));
+    expect(progress.events.filter((event) => event.phase === "download").at(-1)).toMatchObject({ done: true });
+    expect(progress.events.at(-1)).toMatchObject({ phase: "load", loaded: 100, done: true });
+
+    const again = await client.loadModel({ modelSrc: server.url("/tiny.gguf") });
+    expect(again).toBe(modelId);
+    expect((await client.inspect()).models).toEqual([expect.objectContaining({ modelId, references: 2 })]);
+    const run = client.completion({ modelId, history: history(), maxTokens: 5 });
+    expect((await run.final).stopReason).toBe("length");
+    expect(await client.unloadModel({ modelId })).toMatchObject({ freed: false, references: 1 });
+    expect(await client.unloadModel({ modelId })).toMatchObject({ freed: true, references: 0 });
+    expect((await client.inspect()).models).toEqual([]);
+  });
+
+  it("a cancel during the download aborts the transfer and leaves no model", async () => {
+    server.setAsset("/slow.gguf", await readFile(await tinyModel()), { dripBytesPerChunk: 16 * 1024, dripIntervalMs: 10 });
+    const progress = recordProgress();
+    const load = client.loadModel({ modelSrc: server.url("/slow.gguf"), onProgress: progress.onProgress });
+    await progress.when((event) => event.phase === "download" && event.loaded > 0);
+    expect(await load.cancel()).toEqual({ cancelled: 1 });
+    await expect(load).rejects.toBeInstanceOf(InferenceCancelledError);
+    await server.waitForAbort("/slow.gguf");
+    expect(progress.events.some((event) => event.phase === "load")).toBe(false);
+    const snapshot = await client.inspect();
+    expect(snapshot.models).toEqual([]);
+    expect(snapshot.requests).toEqual([]);
+  });
+
+  it("a cancel during the native load aborts it: no model stays loaded and memory stays bounded", async () => {
+    const modelSrc = await mediumModel();
+    const modelBytes = (await stat(modelSrc)).size;
+    const baseline = (await client.inspect()).memory.rss;
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      // A distinct config per attempt: a distinct model id, so every attempt is a fresh native load.
+      const load = client.loadModel({
+        modelSrc,
+        modelConfig: { ctx_size: 2048 + attempt },
+        onProgress: (event) => {
+          if (event.phase === "load") void load.cancel();
+        },
+      });
+      const error = await load.catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InferenceCancelledError);
+    }
+    const snapshot = await client.inspect();
+    expect(snapshot.models).toEqual([]);
+    expect(snapshot.requests).toEqual([]);
+    // Six orphaned copies would add 6 x 52 MB; allocator retention (plain node-llama-cpp keeps ~50 MB too) stays under two.
+    expect(snapshot.memory.rss - baseline).toBeLessThan(2 * modelBytes);
+  });
+
+  it("cancel by modelId reaches a load in progress (loads are filed under the id they will create)", async () => {
+    const progress = recordProgress();
+    const load = client.loadModel({ modelSrc: server.url("/slow.gguf"), modelConfig: { ctx_size: 1500 }, onProgress: progress.onProgress });
+    await progress.when((event) => event.loaded > 0);
+    const [entry] = (await client.inspect()).requests;
+    expect(entry).toMatchObject({ kind: "loadModel", requestId: load.requestId });
+    expect(await client.cancel({ modelId: entry!.modelId! })).toEqual({ cancelled: 1 });
+    await expect(load).rejects.toBeInstanceOf(InferenceCancelledError);
+  });
+
+  it("a missing model file is a typed error", async () => {
+    await expect(client.loadModel({ modelSrc: "/definitely/not/here.gguf" })).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(client.loadModel({ modelSrc: "/etc/passwd" })).rejects.toMatchObject({ code: 50001, field: "modelSrc" });
+  });
+});
