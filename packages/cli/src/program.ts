@@ -1,3 +1,4 @@
+import { testModelPath } from "@rein/sdk";
 import { Command, InvalidArgumentError } from "commander";
 import { runChat } from "./chat/chat-session.ts";
 
@@ -27,7 +28,7 @@ export function createProgram(): Command {
   program
     .command("chat")
     .description("talk to a model in a REPL; Ctrl+C stops the streaming reply, Ctrl+C on an empty prompt exits")
-    .option("-m, --model <path|url>", "a .gguf file or an http(s) URL to download it from (default: $REIN_MODEL)")
+    .option("-m, --model <path|url>", 'a .gguf file, an http(s) URL to download it from, or "tiny" for the generated test model (default: $REIN_MODEL)')
     .option("-n, --max-tokens <count>", "most tokens per reply", integer(1), 512)
     .option("-t, --temperature <value>", "sampling temperature, 0 = deterministic", decimal(0, 10))
     .option("-s, --system <text>", "a system message that starts the conversation")
@@ -42,13 +43,15 @@ Keys:
   Ctrl+D   exit
 
 Examples:
+  rein chat --model tiny
   rein chat --model ./qwen3-0.6b-instruct-q4_k_m.gguf --system "Answer briefly."
   rein chat --model https://example.com/model.gguf --max-tokens 256 --temperature 0.7`,
     )
     .action(async (options: ChatCommandOptions, command: Command) => {
       const model = options.model ?? process.env.REIN_MODEL;
       if (!model) command.error("error: rein chat needs --model <path|url> (or REIN_MODEL)");
-      process.exitCode = await runChat({ ...options, model });
+      // "tiny": Rein's generated test model, for trying the CLI without downloading anything (it writes gibberish).
+      process.exitCode = await runChat({ ...options, model: model === "tiny" ? await testModelPath() : model });
     });
 
   program.addHelpText("after", "\nStart with: rein chat --model <path|url>   (details: rein chat --help)");

@@ -6,6 +6,9 @@ export type { ClientOptions, ConcurrencyPolicy, ReinLogger, RequestOptions } fro
 export { CompletionRun } from "./run/completion-run.ts";
 export type { CompletionFinal } from "./run/completion-run.ts";
 export { OpStream } from "./run/op-stream.ts";
+export { RequestGroup } from "./run/request-group.ts";
+export { nextHistory } from "./run/next-history.ts";
+export { handleShutdownSignals } from "./client/signal-handlers.ts";
 export type { DecoratedPromise } from "./requests/decorated-promise.ts";
 export { exampleModelPath, testModelPath } from "./test-model.ts";
 export {

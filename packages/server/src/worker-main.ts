@@ -8,6 +8,7 @@ import { getModuleVersion } from "node-llama-cpp";
 import type { Duplex } from "node:stream";
 import { DownloadManager } from "./download/index.ts";
 import { ModelStore } from "./engine/model-store.ts";
+import { endGroup } from "./ops/builtin/group-op.ts";
 import { builtinOps } from "./ops/builtin/index.ts";
 import { unloadModel } from "./ops/controls/unload-model.ts";
 import type { AnyOpDefinition } from "./ops/define-op.ts";
@@ -61,7 +62,10 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   };
   const ops = new Map<string, AnyOpDefinition>();
   for (const op of [...builtinOps, ...(options.ops ?? [])]) registerOp(ops, op);
-  const controls = new Map<string, ControlHandler>([["unloadModel", unloadModel]]);
+  const controls = new Map<string, ControlHandler>([
+    ["unloadModel", unloadModel],
+    ["endGroup", endGroup],
+  ]);
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = () => {
@@ -100,6 +104,11 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   socket.on("end", exitWhenOrphaned);
   socket.on("close", exitWhenOrphaned);
   socket.on("error", () => undefined);
+
+  // Ctrl+C in a terminal signals the whole process group, worker included. The parent decides what a
+  // Ctrl+C means (cancel one reply, or shut down); the worker's lifetime is bound to the pipe instead.
+  process.on("SIGINT", () => undefined);
+  process.on("SIGTERM", exitWhenOrphaned);
 
   // A stray rejection or exception in some callback must not take every request down with it.
   process.on("unhandledRejection", (reason) => log("error", `unhandled rejection in worker: ${String(reason)}`));

@@ -36,6 +36,8 @@ import { decoratePromise, type DecoratedPromise } from "../requests/decorated-pr
 import { newRequestId } from "../requests/request-id.ts";
 import { CompletionRun } from "../run/completion-run.ts";
 import { OpStream } from "../run/op-stream.ts";
+import { RequestGroup } from "../run/request-group.ts";
+import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
@@ -79,6 +81,7 @@ export class ReinClient {
   readonly #supervisor: WorkerSupervisor;
   readonly #models = new ModelLedger();
   readonly #options: ClientOptions;
+  #removeSignalHandlers: (() => void) | undefined;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
@@ -101,6 +104,7 @@ export class ReinClient {
       },
       afterRestart: options.reloadModelsOnRestart ? (connection) => this.#models.reload(connection) : undefined,
     });
+    if (options.handleSignals) this.#removeSignalHandlers = handleShutdownSignals(this);
   }
 
   /** Starts the worker now instead of on the first call; resolves with its handshake. */
@@ -220,6 +224,28 @@ export class ReinClient {
   }
 
   /**
+   * Opens a group: a request of its own that others name as `parent`, so one
+   * cancel (or one deadline) stops a multi-step task wherever it is.
+   *
+   * @example
+   * ```ts
+   * await using task = client.group({ timeoutMs: 30_000 });
+   * const vectors = await client.embed({ modelId, text: query, parent: task });
+   * const run = client.completion({ modelId, history, parent: task });
+   * ```
+   */
+  group(options: RequestOptions = {}): RequestGroup {
+    const request = this.#start({ ...options, op: "group", kind: "custom", input: {} });
+    const end = async () => {
+      if (request.settled) return;
+      const connection = await this.#supervisor.connect();
+      if (request.settled) return;
+      await connection.request(Command.call, { op: "endGroup", requestId: newRequestId(), input: { requestId: request.requestId } });
+    };
+    return new RequestGroup(request, () => this.cancel({ requestId: request.requestId }), end);
+  }
+
+  /**
    * Cancels one request (`{ requestId }`) or every request on a model (`{ modelId, kind? }`).
    * Resolves with how many requests it actually stopped; never throws for unknown or finished ids.
    *
@@ -257,6 +283,7 @@ export class ReinClient {
    * the worker. Calls made afterwards reject with WorkerShutdownError.
    */
   async close(): Promise<void> {
+    this.#removeSignalHandlers?.();
     for (const request of this.#requests.values()) request.cancelUnsent("shutdown");
     await this.#supervisor.close();
     for (const request of this.#requests.values()) request.reject(new WorkerShutdownError());

@@ -105,7 +105,9 @@ export class RegistryReferenceModel {
     let deadline = timeoutMs === null ? null : this.now + Math.max(0, timeoutMs);
     if (parent?.deadline != null) deadline = deadline === null ? parent.deadline : Math.min(deadline, parent.deadline);
     let cause: CancelCause | null = this.remembered.take(id) ?? null;
-    if (cause === null && parent !== undefined && (parent.cause !== null || parent.draining)) cause = "parentCancelled";
+    if (cause === null && parent !== undefined && (parent.cause !== null || parent.draining)) {
+      cause = parent.cause === "timeout" ? "timeout" : "parentCancelled";
+    }
     if (cause === null && parent === undefined && parentId !== null && this.tombstones.has(parentId)) cause = "parentCancelled";
     if (cause === null && deadline !== null && deadline <= this.now) cause = "timeout";
 
@@ -252,7 +254,7 @@ export class RegistryReferenceModel {
         this.expected.set(entry.token, { status: "context" });
       }
       count += 1;
-      for (const child of entry.children) pending.push([child, "parentCancelled"]);
+      for (const child of entry.children) pending.push([child, entryCause === "timeout" ? "timeout" : "parentCancelled"]);
     }
     return count;
   }

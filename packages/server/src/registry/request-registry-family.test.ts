@@ -125,14 +125,18 @@ describe("RequestRegistry parent and child requests", () => {
     expect(registry.pendingTimerCount).toBe(0);
   });
 
-  it("aborts children with parentCancelled when the parent's deadline passes", async () => {
+  it("times out the children (clamped to the same deadline) when the parent's deadline passes", async () => {
     vi.useFakeTimers();
     const registry = new RequestRegistry();
     const parent = await registry.begin({ requestId: "p", kind: "custom", timeoutMs: 100 });
     const child = await registry.begin({ requestId: "c", kind: "custom", parentRequestId: "p" });
     vi.advanceTimersByTime(100);
     expect(parent.cancelCause).toBe("timeout");
-    expect(child.cancelCause).toBe("parentCancelled");
+    expect(child.cancelCause).toBe("timeout");
+    // A child that begins after its parent timed out has timed out as well.
+    const late = await registry.begin({ requestId: "late", kind: "custom", parentRequestId: "p" });
+    expect(late.cancelCause).toBe("timeout");
+    await late.end();
     await child.end();
     await parent.end();
     expect(registry.pendingTimerCount).toBe(0);

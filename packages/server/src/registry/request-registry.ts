@@ -279,7 +279,7 @@ export class RequestRegistry implements RequestEntryOwner {
     // Consumed here (single use): a retry with the same id later is not affected.
     const remembered = this.#rememberedCancels.take(requestId);
     if (remembered !== undefined) return remembered;
-    if (parent !== undefined && parent.cancelled) return "parentCancelled";
+    if (parent !== undefined && parent.cancelled) return parent.cancelCause === "timeout" ? "timeout" : "parentCancelled";
     if (parent === undefined && parentRequestId !== null && this.#cancelledTombstones.has(parentRequestId)) {
       return "parentCancelled";
     }
@@ -361,7 +361,8 @@ export class RequestRegistry implements RequestEntryOwner {
       if (entry.ending !== null || !this.#abort(entry, entryCause)) continue;
       count += 1;
       if (entry.children !== null) {
-        for (const child of entry.children) pending.push([child, "parentCancelled"]);
+        // A child's deadline is clamped to its parent's, so when the parent timed out the child did too.
+        for (const child of entry.children) pending.push([child, entryCause === "timeout" ? "timeout" : "parentCancelled"]);
       }
     }
     return count;
