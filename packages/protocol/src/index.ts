@@ -80,3 +80,4 @@ export type {
   WorkerSnapshot,
 } from "./wire.ts";
 export { decodeJson, encodeJson } from "./json-codec.ts";
+export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";

@@ -1,3 +1,8 @@
+import { assertAsyncDisposeAvailable } from "@rein/protocol";
+
+// Runs, cancels and clients rely on Symbol.asyncDispose; without it they would leak silently. Fail at import instead.
+assertAsyncDisposeAvailable();
+
 export { createClient, getDefaultClient, loadModel, unloadModel, completion, embed, downloadAsset, cancel, inspect, close } from "./client/default-client.ts";
 export { ReinClient } from "./client/rein-client.ts";
 export type { CompletionParams, DownloadAssetParams, EmbedParams, LoadModelParams, UnloadModelResult } from "./client/rein-client.ts";

@@ -25,4 +25,3 @@ export type {
   RegistryOptions,
   RequestContext,
 } from "./registry-types.ts";
-export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";

@@ -16,7 +16,7 @@ import type { BeginOptions, CancelTarget, RegistryCounters, RegistryOptions, Req
 import { BoundedExpiringMap } from "./remembered-cancels.ts";
 import { RequestEntry, type EndOutcome, type RequestEntryOwner } from "./request-entry.ts";
 import { deadlineWithin, RequestFamily } from "./request-family.ts";
-import { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
+import { assertAsyncDisposeAvailable } from "@rein/protocol";
 import { TrackedTimers } from "./tracked-timers.ts";
 
 // Without the symbol, `await using` would never end a request: fail loudly at import instead.

@@ -1,4 +1,4 @@
-import { AsyncDisposeUnavailableError } from "@rein/protocol";
+import { AsyncDisposeUnavailableError } from "./errors/runtime-errors.ts";
 
 /**
  * Throws `AsyncDisposeUnavailableError` unless `symbolValue` is a real symbol.

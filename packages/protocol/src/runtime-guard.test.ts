@@ -1,4 +1,4 @@
-import { AsyncDisposeUnavailableError } from "@rein/protocol";
+import { AsyncDisposeUnavailableError } from "./errors/runtime-errors.ts";
 import { describe, expect, it } from "vitest";
 import { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
 
@@ -12,7 +12,4 @@ describe("assertAsyncDisposeAvailable", () => {
     expect(() => assertAsyncDisposeAvailable(value)).toThrow(AsyncDisposeUnavailableError);
   });
 
-  it("is applied when request-registry.ts is imported", async () => {
-    await expect(import("./request-registry.ts")).resolves.toHaveProperty("RequestRegistry");
-  });
 });

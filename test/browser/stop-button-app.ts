@@ -1,0 +1,74 @@
+/**
+ * Starts examples/stop-button/server.ts as users do (`npx tsx`), on a free
+ * port, and reads the port from its "listening on" line.
+ *
+ * @example
+ * ```ts
+ * const app = await startStopButtonApp();
+ * const registry = await app.getJson("/api/registry");
+ * await app.stop();
+ * ```
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface RegistrySnapshot {
+  requests: { requestId: string; state: string }[];
+  queued: number;
+}
+
+export interface Outcome {
+  requestId: string;
+  stopReason: string;
+  cancelReason: string | null;
+  deltas: number;
+  characters: number;
+}
+
+export interface StopButtonApp {
+  url: string;
+  getJson<T>(path: string): Promise<T>;
+  registry(): Promise<RegistrySnapshot>;
+  /** Resolves once the server finished the request (the server answers when it ends). */
+  outcome(requestId: string): Promise<Outcome>;
+  stop(): Promise<void>;
+}
+
+export async function startStopButtonApp(): Promise<StopButtonApp> {
+  const child = spawn("npx", ["tsx", "examples/stop-button/server.ts"], {
+    cwd: repositoryRoot,
+    // A reply far longer than any test waits: Stop (or the closed tab), never maxTokens, ends it.
+    env: { ...process.env, PORT: "0", REIN_THREADS: "1", MAX_TOKENS: "100000", REIN_MODEL: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (text: string) => {
+      output += text;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout.setEncoding("utf8").on("data", onData);
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
+    child.once("exit", (code) => reject(new Error(`stop-button server exited (${code}) before listening:\n${output}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const getJson = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${url}${path}`);
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    url,
+    getJson,
+    registry: () => getJson<RegistrySnapshot>("/api/registry"),
+    outcome: (requestId) => getJson<Outcome>(`/api/requests/${requestId}/outcome`),
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
