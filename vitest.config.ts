@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    // Browser tests need Debian's chromium: `npm run test:browser` (vitest.browser.config.ts), run by .ci/run.
+    exclude: ["**/node_modules/**", "test/browser/**"],
     // Worker processes and native models: forks keep each test file's process state apart.
     pool: "forks",
     testTimeout: 60_000,
