@@ -1,6 +1,8 @@
 /**
- * Starts examples/stop-button/server.ts as users do (`npx tsx`), on a free
- * port, and reads the port from its "listening on" line.
+ * Starts examples/stop-button/server.ts (node with tsx's loader, as
+ * `npm run example:stop-button` does) on a free port, and reads the port from
+ * its "listening on" line. It runs in its own process group, so `stop()`
+ * reaches the server and its worker even if a test failed half-way.
  *
  * @example
  * ```ts
@@ -37,8 +39,9 @@ export interface StopButtonApp {
 }
 
 export async function startStopButtonApp(): Promise<StopButtonApp> {
-  const child = spawn("npx", ["tsx", "examples/stop-button/server.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "examples/stop-button/server.ts"], {
     cwd: repositoryRoot,
+    detached: true,
     // A reply far longer than any test waits: Stop (or the closed tab), never maxTokens, ends it.
     env: { ...process.env, PORT: "0", REIN_THREADS: "1", MAX_TOKENS: "100000", REIN_MODEL: "" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -54,7 +57,8 @@ export async function startStopButtonApp(): Promise<StopButtonApp> {
     child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
     child.once("exit", (code) => reject(new Error(`stop-button server exited (${code}) before listening:\n${output}`)));
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // stdout closes when every process holding it is gone: the server and the worker it spawned.
+  const allGone = new Promise<void>((resolve) => child.stdout.once("close", () => resolve()));
 
   const getJson = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${url}${path}`);
@@ -67,8 +71,12 @@ export async function startStopButtonApp(): Promise<StopButtonApp> {
     registry: () => getJson<RegistrySnapshot>("/api/registry"),
     outcome: (requestId) => getJson<Outcome>(`/api/requests/${requestId}/outcome`),
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        // The group is already gone.
+      }
+      await allGone;
     },
   };
 }

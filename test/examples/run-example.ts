@@ -30,12 +30,13 @@ export function runExample(file: string, env: NodeJS.ProcessEnv = {}): Promise<E
   const childEnv: NodeJS.ProcessEnv = { ...process.env, REIN_THREADS: "1", ...env };
   // The smoke tests pin the generated tiny model; a REIN_MODEL in the developer's shell would change every output.
   delete childEnv.REIN_MODEL;
-  const child = spawn("npx", ["tsx", `examples/${file}`], { cwd: repositoryRoot, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group: on a hang the guard kills npx, tsx, the script and its worker together.
+  const child = spawn("npx", ["tsx", `examples/${file}`], { cwd: repositoryRoot, env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
   child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const killer = setTimeout(() => child.kill("SIGKILL"), EXAMPLE_LIMIT_MS);
+  const killer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), EXAMPLE_LIMIT_MS);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (exitCode, signal) => {

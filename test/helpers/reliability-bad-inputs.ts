@@ -13,6 +13,8 @@ export interface BadInputRow {
   code: number;
   /** The field the error must name (string: exact; RegExp: for unions where two names are right). */
   field?: string | RegExp;
+  /** For a missing one-of (`text` or `texts`), the error may name no single field but its reason must name the choices. */
+  reasonMentions?: RegExp;
   /** For ModelNotLoadedError rows: the modelId the error must carry. */
   modelId?: string;
   /**
@@ -53,12 +55,14 @@ const downloadRow = (name: string, params: Record<string, unknown>, field: strin
   raw: rawToo ? { op: "downloadAsset", input: params } : undefined,
 });
 
-const cancelRow = (name: string, target: unknown, field: string | RegExp, rawToo = false): BadInputRow => ({
+/** `wireTarget`: the same mistake in the wire's explicit form (the short forms are normalised by the client). */
+const cancelRow = (name: string, target: unknown, field: string | RegExp, wireTarget?: unknown, reasonMentions?: RegExp): BadInputRow => ({
   name: `cancel: ${name}`,
   invoke: (client) => client.cancel(any(target)),
   code: INVALID,
   field,
-  raw: rawToo ? { cancelTarget: target } : undefined,
+  reasonMentions,
+  raw: wireTarget !== undefined ? { cancelTarget: wireTarget } : undefined,
 });
 
 const goodUrl = "http://127.0.0.1:9/asset.bin";
@@ -130,7 +134,14 @@ export const badInputRows: BadInputRow[] = [
   { name: "embed: empty text", invoke: (client, { modelId }) => client.embed({ modelId, text: "" }), code: INVALID, field: "text", raw: { op: "embed", input: { modelId: "m", text: "" } } },
   { name: "embed: empty texts", invoke: (client, { modelId }) => client.embed({ modelId, texts: [] }), code: INVALID, field: "texts", raw: { op: "embed", input: { modelId: "m", texts: [] } } },
   { name: "embed: a text that is a number", invoke: (client, { modelId }) => client.embed(any({ modelId, texts: ["a", 5] })), code: INVALID, field: "texts.1" },
-  { name: "embed: neither text nor texts", invoke: (client, { modelId }) => client.embed(any({ modelId })), code: INVALID, field: /^texts?$/, raw: { op: "embed", input: { modelId: "m" } } },
+  {
+    name: "embed: neither text nor texts",
+    invoke: (client, { modelId }) => client.embed(any({ modelId })),
+    code: INVALID,
+    field: /^(texts?)?$/,
+    reasonMentions: /text/,
+    raw: { op: "embed", input: { modelId: "m" } },
+  },
   { name: "embed: both text and texts", invoke: (client, { modelId }) => client.embed(any({ modelId, text: "a", texts: ["b"] })), code: INVALID, field: /^texts?$/ },
   { name: "embed: modelId is a number", invoke: (client) => client.embed(any({ modelId: 5, text: "a" })), code: INVALID, field: "modelId" },
   { name: "embed: unknown modelId", invoke: (client) => client.embed({ modelId: "never-loaded", text: "a" }), code: NOT_LOADED, modelId: "never-loaded", workerSide: true },
@@ -150,11 +161,11 @@ export const badInputRows: BadInputRow[] = [
   downloadRow("sha256 not hex", { url: goodUrl, sha256: "z".repeat(64) }, "sha256"),
 
   // cancel
-  cancelRow("empty target", {}, /^(requestId|modelId)$/),
+  cancelRow("empty target", {}, /^(requestId|modelId)?$/, undefined, /requestId|modelId/),
   cancelRow("target is null", null, ""),
-  cancelRow("non-UUID requestId", { requestId: "123" }, "requestId", true),
-  cancelRow("unknown kind in broad cancel", { modelId: "m", kind: "bogus" }, "kind"),
-  cancelRow("unknown kind in explicit broad cancel", { operation: "broad", modelId: "m", kind: "everything" }, "kind", true),
+  cancelRow("non-UUID requestId", { requestId: "123" }, "requestId", { operation: "request", requestId: "123" }),
+  cancelRow("unknown kind in broad cancel", { modelId: "m", kind: "bogus" }, "kind", { operation: "broad", modelId: "m", kind: "bogus" }),
+  cancelRow("unknown kind in explicit broad cancel", { operation: "broad", modelId: "m", kind: "everything" }, "kind", { operation: "broad", modelId: "m", kind: "everything" }),
   cancelRow("unknown operation", { operation: "nuke", modelId: "m" }, "operation"),
   cancelRow("empty modelId", { modelId: "" }, "modelId"),
 

@@ -48,7 +48,6 @@ export const throwingOp = defineOp({
     if (input.kind === "rejectLater") {
       return new Promise((_, reject) => setTimeout(() => reject(new RangeError("rejected a macrotask later")), 1));
     }
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing non-errors is the point
     return Promise.reject(thrown(input.kind));
   },
 });
@@ -142,5 +141,19 @@ export const stubbornOp = defineOp({
   cancel: "soft",
   run(): Promise<never> {
     return new Promise<never>(() => undefined);
+  },
+});
+
+/** The worker's own active handles and timers by type (`process.getActiveResourcesInfo()`), for leak checks. */
+export const resourcesOp = defineOp({
+  name: "reliability.resources",
+  kind: "custom",
+  input: z.object({}).strict(),
+  model: "none",
+  cancel: "hard",
+  async run(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+    return counts;
   },
 });

@@ -122,6 +122,7 @@ describe("worker crash", () => {
 
     const modelId = await client.loadModel({ modelSrc: tinyPath });
     expect((await client.inspect()).models.map((model) => model.modelId)).toEqual([modelId]);
+    expect((await client.completion({ modelId, history: history(), maxTokens: 8 }).text).length).toBeGreaterThan(0);
     await client.unloadModel({ modelId });
   });
 
@@ -142,6 +143,9 @@ describe("worker crash", () => {
     server.setAsset("/small.bin", randomAsset(10_000, 5));
     const result = await client.downloadAsset({ url: server.url("/small.bin"), fileName: `small-${Date.now()}.bin` });
     expect(result.bytes).toBe(10_000);
+    const modelId = await client.loadModel({ modelSrc: tinyPath });
+    expect((await client.completion({ modelId, history: history(), maxTokens: 8 }).text).length).toBeGreaterThan(0);
+    await client.unloadModel({ modelId });
   });
 
   it("process.exit(3) inside a handler: its call and every other pending call get WorkerCrashedError with exitCode 3", async () => {

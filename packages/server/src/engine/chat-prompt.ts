@@ -1,5 +1,5 @@
 import type { ChatMessage } from "@rein/protocol";
-import { resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatWrapper, LlamaModel, Token } from "node-llama-cpp";
 
 /**
  * Turns chat history into the exact tokens generation will evaluate, using
@@ -7,8 +7,11 @@ import { resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token }
  * these tokens itself, in chunks, so it must produce what LlamaCompletion
  * would: the beginning-of-sequence token first when the model wants one.
  */
-export function chatPromptTokens(model: LlamaModel, history: readonly ChatMessage[]): { tokens: Token[]; beginningToken: Token | null } {
-  const chatWrapper = resolveChatWrapper(model);
+export function chatPromptTokens(
+  model: LlamaModel,
+  chatWrapper: ChatWrapper,
+  history: readonly ChatMessage[],
+): { tokens: Token[]; beginningToken: Token | null } {
   const chatHistory: ChatHistoryItem[] = history.map((message) => {
     switch (message.role) {
       case "system":

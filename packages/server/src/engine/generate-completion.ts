@@ -41,7 +41,7 @@ export async function generateCompletion(options: {
 }): Promise<GenerationResult> {
   const { model, sequence, signal, parameters } = options;
   const startedAt = performance.now();
-  const { tokens, beginningToken } = chatPromptTokens(model.model, options.history);
+  const { tokens, beginningToken } = chatPromptTokens(model.model, model.chatWrapper, options.history);
   if (tokens.length >= model.config.ctxSize) {
     throw new ContextOverflowError({ promptTokens: tokens.length, contextSize: model.config.ctxSize, modelId: model.modelId });
   }

@@ -1,4 +1,4 @@
-import type { LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaEmbeddingContext, type LlamaModel } from "node-llama-cpp";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import { SequencePool } from "./sequence-pool.ts";
 
@@ -13,6 +13,7 @@ export class LoadedModel {
   readonly sequences: SequencePool;
   references = 1;
   #embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
+  #chatWrapper: ChatWrapper | undefined;
 
   constructor(options: {
     modelId: string;
@@ -29,6 +30,15 @@ export class LoadedModel {
     this.model = options.model;
     this.context = options.context;
     this.sequences = new SequencePool(options.context, options.config.parallel);
+  }
+
+  /**
+   * The model's chat template, resolved once: resolving it parses the GGUF's
+   * Jinja template, which costs 100+ ms, far too much to pay per completion.
+   */
+  get chatWrapper(): ChatWrapper {
+    this.#chatWrapper ??= resolveChatWrapper(this.model);
+    return this.#chatWrapper;
   }
 
   /** Created lazily: most models are only used for completion. */

@@ -195,7 +195,10 @@ async function loadNative(
       batchSize: config.batchSize,
       createSignal: signal,
     });
-    return new LoadedModel({ ...options, model, context });
+    const loaded = new LoadedModel({ ...options, model, context });
+    // Resolve the chat template now: the first completion should not pay for it.
+    void loaded.chatWrapper;
+    return loaded;
   } catch (error) {
     await model.dispose();
     if (signal.aborted) throw signal.reason;
