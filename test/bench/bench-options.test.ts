@@ -4,17 +4,17 @@ import { formatNumber, formatPercent, markdownTable } from "../../bench/report.t
 
 describe("parseBenchOptions", () => {
   it("defaults to every section, both presets, 1 thread and 40 repetitions", () => {
-    expect(parseBenchOptions([])).toEqual({ presets: ["tiny", "medium"], threads: 1, repetitions: 40, quick: false, only: [...SECTION_NAMES], out: undefined });
+    expect(parseBenchOptions([])).toEqual({ presets: ["tiny", "medium"], threads: 1, repetitions: 40, quick: false, soakRequests: 1000, only: [...SECTION_NAMES], out: undefined });
   });
 
   it("makes --quick smaller: the tiny model and 12 repetitions unless told otherwise", () => {
-    expect(parseBenchOptions(["--quick"])).toMatchObject({ presets: ["tiny"], repetitions: 12, quick: true });
+    expect(parseBenchOptions(["--quick"])).toMatchObject({ presets: ["tiny"], repetitions: 12, quick: true, soakRequests: 300 });
     expect(parseBenchOptions(["--quick", "--repetitions", "5", "--preset", "medium"])).toMatchObject({ presets: ["medium"], repetitions: 5 });
   });
 
   it("parses section and preset lists and the output file", () => {
-    const options = parseBenchOptions(["--only", "soak, registry-scale", "--preset", "medium,tiny,medium", "--threads", "2", "--out", "/tmp/r.md"]);
-    expect(options).toMatchObject({ only: ["soak", "registry-scale"], presets: ["medium", "tiny"], threads: 2, out: "/tmp/r.md" });
+    const options = parseBenchOptions(["--only", "soak, registry-scale", "--preset", "medium,tiny,medium", "--threads", "2", "--soak", "5000", "--out", "/tmp/r.md"]);
+    expect(options).toMatchObject({ only: ["soak", "registry-scale"], presets: ["medium", "tiny"], threads: 2, soakRequests: 5000, out: "/tmp/r.md" });
   });
 
   it("rejects unknown sections, presets, flags and non-positive numbers", () => {

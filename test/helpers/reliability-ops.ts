@@ -107,12 +107,14 @@ export const exitOp = defineOp({
 export const writeRawOp = defineOp({
   name: "reliability.writeRaw",
   kind: "custom",
-  input: z.object({ hex: z.string(), thenExit: z.boolean().optional() }).strict(),
+  // `notifyUrl`: fetched after the write, a side channel for tests whose RPC pipe is now unreadable.
+  input: z.object({ hex: z.string(), thenExit: z.boolean().optional(), notifyUrl: z.string().url().optional() }).strict(),
   model: "none",
   cancel: "hard",
   async run(_context, input) {
     writeSync(3, Buffer.from(input.hex, "hex"));
     if (input.thenExit) process.exit(7);
+    if (input.notifyUrl) await fetch(input.notifyUrl).then((response) => response.arrayBuffer()).catch(() => undefined);
     return "written";
   },
 });

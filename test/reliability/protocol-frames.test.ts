@@ -9,8 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rawFrame, startRawWorker, type RawWorker } from "../helpers/reliability-raw-worker.ts";
 import { settleWithin } from "../helpers/reliability-support.ts";
 
-// Generous: longer than any frame watchdog the worker may use to detect a stalled partial frame.
-const BOUND_MS = 15_000;
+// Longer than the stalled-partial-frame watchdog the worker needs (5 s proposed): only a hang fails.
+const BOUND_MS = 10_000;
+/** A legal frame length (under MAX_PAYLOAD_BYTES) that the bytes after it never fill: a truncated frame. */
+const TRUNCATED_CLAIM = 1 << 20;
 
 /** The transport outcome of the request sent after the fault, and what became of the worker. */
 async function afterFault(worker: RawWorker) {
@@ -69,8 +71,8 @@ describe("raw frame faults on the worker's pipe", () => {
   it("a truncated frame followed by more traffic does not leave the next request hanging", async () => {
     worker = await startRawWorker();
     await worker.handshake({ defaultThreads: 1 });
-    // Claims 300 bytes, carries 5: every later byte is swallowed into it.
-    worker.writeRaw(rawFrame([1, 9, 4, 0, 2], 300));
+    // Claims 1 MiB, carries 5: every later byte is swallowed into it.
+    worker.writeRaw(rawFrame([1, 9, 4, 0, 2], TRUNCATED_CLAIM));
     const { inspect } = await afterFault(worker);
     // Either answered (the worker resynchronised) or the channel closed (the worker gave up on it): never pending.
     expect(["fulfilled", "rejected"]).toContain(inspect.status);
@@ -80,7 +82,7 @@ describe("raw frame faults on the worker's pipe", () => {
     worker = await startRawWorker();
     await worker.handshake({ defaultThreads: 1 });
     const running = worker.call("reliability.missing", {}, { requestId: randomUUID() }).catch(() => undefined);
-    worker.writeRaw(rawFrame([1, 9, 4, 0, 2], 300));
+    worker.writeRaw(rawFrame([1, 9, 4, 0, 2], TRUNCATED_CLAIM));
     worker.pipe.end();
     const exit = await settleWithin(worker.exited, BOUND_MS, "worker exit");
     expect(exit).toEqual({ status: "fulfilled", value: { exitCode: 0, signal: null } });

@@ -11,7 +11,7 @@ import { runSoak } from "../helpers/reliability-soak.ts";
 import { activeResources, RELIABILITY_OPS_MODULE, resourcesAbove, resourcesBackTo, watchWarnings } from "../helpers/reliability-support.ts";
 import { makeTempDir } from "../helpers/temp-dir.ts";
 
-const OPERATIONS = Number(process.env.REIN_SOAK_OPERATIONS ?? 300);
+const OPERATIONS = Number(process.env.REIN_SOAK_OPERATIONS ?? 400);
 const SEED = Number(process.env.REIN_SOAK_SEED ?? 20_261_121);
 const LIMIT_OF_REMEMBERED_CANCELS = 1024;
 

@@ -72,10 +72,12 @@ describe("worker crash", () => {
     const running = client.completion({ modelId, history: history(), maxTokens: 100_000 });
     const queued = client.completion({ modelId, history: history(), maxTokens: 100_000 });
     const held = client.call("reliability.hold", {});
+    const customStream = client.stream<string, string>("reliability.hold", {});
     const embedding = client.embed({ modelId, text: "embed me while the worker dies" });
     await firstDelta(running);
     await log.waitFor({ event: "queued", requestId: queued.requestId });
     await log.waitFor({ event: "begin", requestId: held.requestId });
+    await log.waitFor({ event: "begin", requestId: customStream.requestId });
     const pid = await killWorker(client);
 
     const stream = await drainWithin(running.events, BOUND_MS, "running.events");
@@ -86,9 +88,15 @@ describe("worker crash", () => {
 
     await expectCrashWithin(running.final, "running.final");
     await expectCrashWithin(running.text, "running.text");
+    await expectCrashWithin(running.stats, "running.stats");
+    await expectCrashWithin(running.toolCalls, "running.toolCalls");
     await expectCrashWithin(queued.final, "queued.final");
     expectCrash((await drainWithin(queued.events, BOUND_MS, "queued.events")).error);
     await expectCrashWithin(held, "custom op");
+    const custom = await drainWithin(customStream, BOUND_MS, "custom op stream");
+    expect(custom.events).toEqual(["holding"]);
+    expectCrash(custom.error);
+    await expectCrashWithin(customStream.result, "custom op stream result");
     // The embed either ran before the kill or was pending: it must not be left hanging either way.
     const embedOutcome = await settleWithin(embedding, BOUND_MS, "embed");
     if (embedOutcome.status === "rejected") expectCrash(embedOutcome.reason);

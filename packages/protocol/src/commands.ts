@@ -25,5 +25,8 @@ export const Event = {
   log: 101,
 } as const;
 
+/** What an op name may look like: `defineOp` enforces it in the worker, the client before sending. */
+export const OP_NAME_PATTERN = /^[a-zA-Z][\w.:-]{0,127}$/;
+
 /** Largest JSON payload either side accepts, in bytes; larger ones are answered with a ProtocolError. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;

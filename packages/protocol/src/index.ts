@@ -1,4 +1,4 @@
-export { Command, Event, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from "./commands.ts";
+export { Command, Event, MAX_PAYLOAD_BYTES, OP_NAME_PATTERN, PROTOCOL_VERSION } from "./commands.ts";
 export { REQUEST_KINDS, REQUEST_STATES, TERMINAL_STATES } from "./request-kinds.ts";
 export type { RequestKind, RequestState } from "./request-kinds.ts";
 export type {
@@ -81,3 +81,5 @@ export type {
 } from "./wire.ts";
 export { decodeJson, encodeJson } from "./json-codec.ts";
 export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
+export { createFrameGuard } from "./frame-guard.ts";
+export type { FrameGuard, FrameGuardOptions } from "./frame-guard.ts";

@@ -2,10 +2,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Event, encodeJson, WorkerStartFailedError, type LogMessage, type WorkerConfig } from "@rein/protocol";
+import { createFrameGuard, Event, encodeJson, WorkerStartFailedError, type LogMessage, type WorkerConfig } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { getModuleVersion } from "node-llama-cpp";
-import type { Duplex } from "node:stream";
 import { DownloadManager } from "./download/index.ts";
 import { ModelStore } from "./engine/model-store.ts";
 import { endGroup } from "./ops/builtin/group-op.ts";
@@ -71,8 +70,11 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   const shutdown = () => {
     shuttingDown ??= (async () => {
       registry.cancel({ all: true }, "shutdown");
-      await registry.whenIdle();
-      await Promise.allSettled(services.models.takeAll().map((model) => model.dispose()));
+      // Soft-cancelled native work may never return; shutdown must still end.
+      const drained = await settlesWithin(registry.whenIdle(), SHUTDOWN_DRAIN_LIMIT_MS);
+      if (!drained) log("warn", `shutdown: requests still draining after ${SHUTDOWN_DRAIN_LIMIT_MS} ms; exiting without waiting for them`);
+      // Freeing a model under native work that still runs could crash; the process exit frees it instead.
+      if (drained) await Promise.allSettled(services.models.takeAll().map((model) => model.dispose()));
     })();
     return shuttingDown;
   };
@@ -97,6 +99,14 @@ export function startWorker(options: StartWorkerOptions = {}): void {
       }
     },
   });
+  // Before bare-rpc sees the bytes: a truncated or absurd frame would make it wait forever.
+  const frameGuard = createFrameGuard({
+    onViolation: (error) => {
+      process.stderr.write(`rein worker: ${error.message}; closing the channel\n`);
+      socket.destroy(error);
+    },
+  });
+  socket.on("data", (chunk: Buffer) => frameGuard.observe(chunk));
   const rpc = new RPC(socket as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
 
   // The parent closed the pipe (it exited, crashed, or called close()): stop whatever runs and leave.
@@ -113,6 +123,19 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   // A stray rejection or exception in some callback must not take every request down with it.
   process.on("unhandledRejection", (reason) => log("error", `unhandled rejection in worker: ${String(reason)}`));
   process.on("uncaughtException", (error) => log("error", `uncaught exception in worker: ${error.stack ?? String(error)}`));
+}
+
+/** How long shutdown waits for requests to clean up before the worker exits anyway. */
+const SHUTDOWN_DRAIN_LIMIT_MS = 5_000;
+
+function settlesWithin(promise: Promise<unknown>, milliseconds: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), milliseconds);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function registerOp(ops: Map<string, AnyOpDefinition>, op: AnyOpDefinition): void {

@@ -34,6 +34,8 @@ export interface ClientOptions {
   workerStdio?: "inherit" | "ignore";
   /** How long the worker may take to start and answer the handshake (default 60 s). */
   startTimeoutMs?: number;
+  /** How long `close()` lets requests clean up before the worker is killed (default 10 s). */
+  closeTimeoutMs?: number;
   /**
    * After a worker crash, load again the models that were loaded (same source
    * and config, so the same ids) before the next call runs. Off by default: a

@@ -30,11 +30,21 @@ export class ModelLedger {
     return this.#models.size;
   }
 
-  /** Loads every recorded model into a fresh worker, once per reference, before other calls run. */
-  async reload(connection: WorkerConnection): Promise<void> {
-    for (const { input, references } of this.#models.values()) {
-      for (let reference = 0; reference < references; reference += 1) {
-        await connection.request(Command.call, { op: "loadModel", requestId: newRequestId(), input });
+  /**
+   * Loads every recorded model into a fresh worker, once per reference, before
+   * other calls run. A model that cannot be loaded again (its file is gone) is
+   * dropped and reported, never thrown: one lost model must not block every
+   * later call on the client.
+   */
+  async reload(connection: WorkerConnection, report: (modelId: string, error: unknown) => void): Promise<void> {
+    for (const [modelId, { input, references }] of [...this.#models]) {
+      try {
+        for (let reference = 0; reference < references; reference += 1) {
+          await connection.request(Command.call, { op: "loadModel", requestId: newRequestId(), input });
+        }
+      } catch (error) {
+        this.#models.delete(modelId);
+        report(modelId, error);
       }
     }
   }

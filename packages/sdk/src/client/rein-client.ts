@@ -32,7 +32,8 @@ import {
 } from "@rein/protocol";
 import type { z } from "zod";
 import { ClientRequest } from "../requests/client-request.ts";
-import { decoratePromise, type DecoratedPromise } from "../requests/decorated-promise.ts";
+import { decoratePromise, quietly, type DecoratedPromise } from "../requests/decorated-promise.ts";
+import { validateRequestOptions } from "../requests/request-options.ts";
 import { newRequestId } from "../requests/request-id.ts";
 import { CompletionRun } from "../run/completion-run.ts";
 import { OpStream } from "../run/op-stream.ts";
@@ -88,6 +89,7 @@ export class ReinClient {
     this.#supervisor = new WorkerSupervisor({
       spawn: { workerEntry: options.workerEntry, stdio: options.workerStdio },
       startTimeoutMs: options.startTimeoutMs,
+      closeTimeoutMs: options.closeTimeoutMs,
       config: {
         policies: options.policies,
         defaultThreads: options.threads ?? defaultThreads(),
@@ -102,7 +104,16 @@ export class ReinClient {
         // Models die with their worker; remember them only when the app asked for a reload.
         if (!options.reloadModelsOnRestart) this.#models.clear();
       },
-      afterRestart: options.reloadModelsOnRestart ? (connection) => this.#models.reload(connection) : undefined,
+      afterRestart: options.reloadModelsOnRestart
+        ? (connection) =>
+            this.#models.reload(connection, (modelId, error) =>
+              options.logger?.({
+                level: "warn",
+                message: `model ${modelId} could not be loaded again after the worker restarted: ${error instanceof Error ? error.message : String(error)}`,
+                data: { modelId },
+              }),
+            )
+        : undefined,
     });
     if (options.handleSignals) this.#removeSignalHandlers = handleShutdownSignals(this);
   }
@@ -126,10 +137,12 @@ export class ReinClient {
   loadModel(params: LoadModelParams): DecoratedPromise<string> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
     const promise = this.#start({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
-    const loaded = promise.result.then((modelId) => {
-      this.#models.recordLoad(modelId as string, input);
-      return modelId as string;
-    });
+    const loaded = quietly(
+      promise.result.then((modelId) => {
+        this.#models.recordLoad(modelId as string, input);
+        return modelId as string;
+      }),
+    );
     return decoratePromise(loaded, promise.requestId, () => this.cancel({ requestId: promise.requestId }));
   }
 
@@ -307,11 +320,7 @@ export class ReinClient {
       timeoutMs: options.timeoutMs,
     });
     try {
-      if (options.requestId !== undefined) parseInput(requestIdSchema, options.requestId, `${options.op}.requestId`);
-      if (options.timeoutMs !== undefined) parseInput(timeoutMsSchema, options.timeoutMs, `${options.op}.timeoutMs`);
-      if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-        throw new InvalidInputError({ field: "signal", reason: "must be an AbortSignal", operation: options.op });
-      }
+      validateRequestOptions(options);
       if (options.schema) parseInput(options.schema, options.input, options.op);
       if (this.#supervisor.closed) throw new WorkerShutdownError();
       // Same answer the worker's registry gives; checked here too because frames are routed by requestId.

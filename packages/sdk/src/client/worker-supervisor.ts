@@ -6,6 +6,8 @@ export interface SupervisorOptions {
   spawn: SpawnWorkerOptions;
   config: WorkerConfig;
   startTimeoutMs?: number;
+  /** How long `close()` lets the worker drain before killing it. */
+  closeTimeoutMs?: number;
   onFrame: (message: FrameMessage) => void;
   onLog: (message: LogMessage) => void;
   /** The live worker went away (crash or close); every call sent to it must settle with `error`. */
@@ -70,7 +72,15 @@ export class WorkerSupervisor {
       await connection.shutdown();
       throw new WorkerShutdownError();
     }
-    if (isRestart && this.#options.afterRestart) await this.#options.afterRestart(connection);
+    if (isRestart && this.#options.afterRestart) {
+      try {
+        await this.#options.afterRestart(connection);
+      } catch (error) {
+        // Never leave a half-prepared worker behind.
+        await connection.shutdown(this.#options.closeTimeoutMs);
+        throw error;
+      }
+    }
     this.#live = connection;
     return connection;
   }
@@ -79,6 +89,6 @@ export class WorkerSupervisor {
   async close(): Promise<void> {
     this.#closed = true;
     const connection = this.#live ?? (await this.#connecting?.catch(() => undefined));
-    await connection?.shutdown();
+    await connection?.shutdown(this.#options.closeTimeoutMs);
   }
 }

@@ -1,5 +1,6 @@
 import {
   Command,
+  createFrameGuard,
   decodeJson,
   deserializeError,
   encodeJson,
@@ -16,31 +17,47 @@ import {
   type WorkerConfig,
 } from "@rein/protocol";
 import RPC from "bare-rpc";
-import { spawnWorker, type SpawnWorkerOptions } from "./spawn-worker.ts";
+import { spawnWorker, type SpawnedWorker, type SpawnWorkerOptions } from "./spawn-worker.ts";
 
 export interface ConnectionHandlers {
   onFrame: (message: FrameMessage) => void;
   onLog: (message: LogMessage) => void;
-  /** Called once when the worker is gone; `error` is what every pending call got. */
+  /** Called once when the connection is gone; `error` is what every pending call got. */
   onClosed: (error: ReinError) => void;
 }
 
 /**
  * One live worker process and its RPC channel. Every request is raced against
- * the worker's life: bare-rpc alone does not settle every pending call when
- * the other side dies, and a call that never settles is the bug this SDK
- * exists to rule out.
+ * the connection's end: bare-rpc alone does not settle every pending call when
+ * the other side dies or the byte stream breaks, and a call that never settles
+ * is the bug this SDK exists to rule out.
  */
 export class WorkerConnection {
   readonly #rpc: RPC;
-  readonly #worker: ReturnType<typeof spawnWorker>;
-  readonly #gone: Promise<never>;
-  #closedError: ReinError | undefined;
+  readonly #worker: SpawnedWorker;
+  readonly #handlers: ConnectionHandlers;
+  /** Rejects with the reason the connection ended; every request races it. */
+  readonly #ended: Promise<never>;
+  #endWith!: (error: ReinError) => void;
+  #endError: ReinError | undefined;
   #closing = false;
   handshake: HandshakeReply | undefined;
 
-  private constructor(worker: ReturnType<typeof spawnWorker>, handlers: ConnectionHandlers) {
+  private constructor(worker: SpawnedWorker, handlers: ConnectionHandlers) {
     this.#worker = worker;
+    this.#handlers = handlers;
+    this.#ended = new Promise<never>((_, reject) => {
+      this.#endWith = reject;
+    });
+    this.#ended.catch(() => undefined);
+    // Before bare-rpc sees the bytes: a truncated or absurd frame would make it wait forever.
+    const frameGuard = createFrameGuard({
+      onViolation: (error) => {
+        this.#end(error);
+        this.kill();
+      },
+    });
+    worker.channel.on("data", (chunk: Buffer) => frameGuard.observe(chunk));
     this.#rpc = new RPC(worker.channel as unknown as ConstructorParameters<typeof RPC>[0], (incoming) => {
       // Never throw out of here: an exception in an event handler destroys the whole channel.
       try {
@@ -51,14 +68,10 @@ export class WorkerConnection {
       }
     });
     worker.channel.on("error", () => undefined);
-    this.#gone = worker.exited.then(({ exitCode, signal }) => {
-      const error = this.#closing ? new WorkerShutdownError() : new WorkerCrashedError({ exitCode, signal });
-      this.#closedError = error;
-      worker.channel.destroy();
-      handlers.onClosed(error);
-      throw error;
+    void worker.exited.then(({ exitCode, signal }) => {
+      frameGuard.dispose();
+      this.#end(this.#closing ? new WorkerShutdownError() : new WorkerCrashedError({ exitCode, signal }));
     });
-    this.#gone.catch(() => undefined);
   }
 
   /** Spawns a worker and completes the version handshake, or fails with WorkerStartFailedError. */
@@ -69,12 +82,10 @@ export class WorkerConnection {
     startTimeoutMs?: number;
   }): Promise<WorkerConnection> {
     const connection = new WorkerConnection(spawnWorker(options.spawn), options.handlers);
+    const limitMs = options.startTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new WorkerStartFailedError({ reason: `no handshake within ${options.startTimeoutMs ?? 60_000} ms` })),
-        options.startTimeoutMs ?? 60_000,
-      );
+      timer = setTimeout(() => reject(new WorkerStartFailedError({ reason: `no handshake within ${limitMs} ms` })), limitMs);
     });
     try {
       const reply = (await Promise.race([
@@ -85,10 +96,9 @@ export class WorkerConnection {
       return connection;
     } catch (error) {
       connection.kill();
-      if (WorkerCrashedError.isInstance(error)) {
-        throw new WorkerStartFailedError({ reason: `the worker exited during start (${error.message})`, cause: error });
-      }
-      throw WorkerStartFailedError.isInstance(error) ? error : new WorkerStartFailedError({ reason: String((error as Error).message ?? error), cause: error });
+      if (WorkerStartFailedError.isInstance(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new WorkerStartFailedError({ reason: `the worker failed during start: ${reason}`, cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -99,41 +109,63 @@ export class WorkerConnection {
   }
 
   get closed(): boolean {
-    return this.#closedError !== undefined;
+    return this.#endError !== undefined;
   }
 
   /** Sends one command and resolves its `value`, or rejects with the rebuilt typed error. */
   async request(command: number, payload: unknown): Promise<unknown> {
-    if (this.#closedError) throw this.#closedError;
+    if (this.#endError) throw this.#endError;
     const outgoing = this.#rpc.request(command);
     outgoing.send(encodeJson(payload));
-    const raw = await Promise.race([outgoing.reply(), this.#gone]).catch((error: unknown) => {
-      // bare-rpc's CHANNEL_CLOSED races our exit detection; report the worker's fate, not the socket's.
-      if (this.#closedError) throw this.#closedError;
-      return this.#gone.then(() => {
-        throw error;
-      });
+    const raw = await Promise.race([outgoing.reply(), this.#ended]).catch(async (error: unknown) => {
+      // bare-rpc's CHANNEL_CLOSED races our exit detection: report the worker's fate, not the socket's.
+      if (this.#endError) throw this.#endError;
+      await this.#ended;
+      throw error;
     });
     const reply = decodeJson(raw as Buffer) as CallReply;
     if (reply.ok) return reply.value;
     throw deserializeError(reply.error);
   }
 
-  /** Asks the worker to cancel everything, free its models and exit; resolves when the process is gone. */
-  async shutdown(): Promise<void> {
+  /**
+   * Asks the worker to cancel everything, free its models and exit, and
+   * resolves when the process is gone. A worker that does not finish within
+   * `timeoutMs` (a stuck channel, native work that never returns) is killed:
+   * close() always ends.
+   */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
     this.#closing = true;
-    if (this.#closedError) return;
-    try {
-      await this.request(Command.shutdown, {});
-    } catch {
-      // Already dying: the exit below is what matters.
+    // The process itself, not just the channel: close() promises the worker is gone.
+    const exited = this.#worker.exited;
+    if (this.#endError) {
+      this.kill();
+      await exited;
+      return;
     }
-    this.#worker.channel.end();
-    await this.#gone.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const drained = this.request(Command.shutdown, {}).then(
+      () => this.#worker.channel.end(),
+      () => undefined,
+    );
+    if ((await Promise.race([drained.then(() => exited), deadline])) === "timeout") this.kill();
+    clearTimeout(timer);
+    await exited;
   }
 
-  /** Hard stop (failed start, or a test that simulates a crash via SIGKILL). */
+  /** Hard stop (a failed start, a corrupt channel, a shutdown past its limit). */
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
     this.#worker.child.kill(signal);
+  }
+
+  #end(error: ReinError): void {
+    if (this.#endError) return;
+    this.#endError = error;
+    this.#endWith(error);
+    this.#worker.channel.destroy();
+    this.#handlers.onClosed(error);
   }
 }

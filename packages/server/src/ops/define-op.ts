@@ -1,4 +1,4 @@
-import type { ProgressEvent, RequestKind } from "@rein/protocol";
+import { OP_NAME_PATTERN, type ProgressEvent, type RequestKind } from "@rein/protocol";
 import type { z } from "zod";
 import type { RequestContext } from "../registry/index.ts";
 import type { LoadedModel } from "../engine/loaded-model.ts";
@@ -75,7 +75,7 @@ export interface OpDefinition<Schema extends z.ZodType = z.ZodType, Output = unk
  * ```
  */
 export function defineOp<Schema extends z.ZodType, Output>(definition: OpDefinition<Schema, Output>): OpDefinition<Schema, Output> {
-  if (!/^[a-zA-Z][\w.:-]{0,127}$/.test(definition.name)) {
+  if (!OP_NAME_PATTERN.test(definition.name)) {
     throw new TypeError(`Op name "${definition.name}" must start with a letter and use only letters, digits, _ . : -`);
   }
   return Object.freeze(definition);
