@@ -83,3 +83,5 @@ export { decodeJson, encodeJson } from "./json-codec.ts";
 export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
 export { createFrameGuard } from "./frame-guard.ts";
 export type { FrameGuard, FrameGuardOptions } from "./frame-guard.ts";
+export { oneAtATimePerModel } from "./concurrency-policy.ts";
+export type { ConcurrencyPolicy } from "./concurrency-policy.ts";

@@ -4,6 +4,7 @@ import { requestIdSchema, timeoutMsSchema } from "./schemas/common.ts";
 import type { ProgressEvent, SerializedErrorData } from "./events.ts";
 import type { RequestState, RequestKind } from "./request-kinds.ts";
 import type { CancelReason } from "./errors/error-classes.ts";
+import type { ConcurrencyPolicy } from "./concurrency-policy.ts";
 
 export const handshakeMessageSchema = z.object({ protocolVersion: z.number().int(), config: z.record(z.string(), z.unknown()).optional() });
 
@@ -89,7 +90,7 @@ export interface WorkerSnapshot {
 /** Settings the client sends in the handshake; the worker applies them before its first call. */
 export interface WorkerConfig {
   /** Concurrency policy per request kind, merged over the worker's defaults. */
-  policies?: Partial<Record<RequestKind, { maxConcurrentPerModel?: number; onOverflow?: "queue" | "reject"; maxQueueDepth?: number; queueTimeoutMs?: number }>>;
+  policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
   /** Threads for models whose config names none. */
   defaultThreads?: number;
   /** Directory for downloads; default `REIN_CACHE_DIR` or `<cwd>/.cache/rein`. */

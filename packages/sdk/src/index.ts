@@ -6,8 +6,7 @@ assertAsyncDisposeAvailable();
 export { createClient, getDefaultClient, loadModel, unloadModel, completion, embed, downloadAsset, cancel, inspect, close } from "./client/default-client.ts";
 export { ReinClient } from "./client/rein-client.ts";
 export type { CompletionParams, DownloadAssetParams, EmbedParams, LoadModelParams, UnloadModelResult } from "./client/rein-client.ts";
-export { oneAtATimePerModel } from "./client/client-options.ts";
-export type { ClientOptions, ConcurrencyPolicy, ReinLogger, RequestOptions } from "./client/client-options.ts";
+export type { ClientOptions, ReinLogger, RequestOptions } from "./client/client-options.ts";
 export { CompletionRun } from "./run/completion-run.ts";
 export type { CompletionFinal } from "./run/completion-run.ts";
 export { OpStream } from "./run/op-stream.ts";
@@ -17,6 +16,7 @@ export { handleShutdownSignals } from "./client/signal-handlers.ts";
 export type { DecoratedPromise } from "./requests/decorated-promise.ts";
 export { exampleModelPath, testModelPath } from "./test-model.ts";
 export {
+  oneAtATimePerModel,
   ReinError,
   ErrorCode,
   InvalidInputError,
@@ -45,6 +45,7 @@ export type {
   CancelTarget,
   ChatMessage,
   CompletionEvent,
+  ConcurrencyPolicy,
   CompletionStats,
   DownloadAssetResult,
   EmbedResult,

@@ -1,19 +1,4 @@
-import type { LogMessage, RequestKind } from "@rein/protocol";
-
-/** Admission rules for one request kind, enforced per model in the worker. */
-export interface ConcurrencyPolicy {
-  /** Requests of this kind that may run at once on one model. Completion defaults to the model's `parallel`. */
-  maxConcurrentPerModel?: number;
-  /** What happens to one more: wait in a FIFO queue, or fail at once with RequestRejectedByPolicyError (52420). */
-  onOverflow?: "queue" | "reject";
-  /** Waiters per model before a new one is rejected (default 64). */
-  maxQueueDepth?: number;
-  /** Longest wait in the queue before rejection; none by default (a default would kill legitimately long waits). */
-  queueTimeoutMs?: number;
-}
-
-/** One request at a time per model; a second is rejected with 52420 instead of queuing. */
-export const oneAtATimePerModel: Readonly<ConcurrencyPolicy> = Object.freeze({ maxConcurrentPerModel: 1, onOverflow: "reject" });
+import type { ConcurrencyPolicy, LogMessage, RequestKind } from "@rein/protocol";
 
 /** Receives the worker's request lifecycle lines (begin, queued, cancel, end) and client notices. */
 export type ReinLogger = (entry: LogMessage) => void;

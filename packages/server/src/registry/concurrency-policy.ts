@@ -1,17 +1,6 @@
-/**
- * How many requests of one kind may run at once on one model, and what happens
- * to the rest. A kind without a policy is ungated.
- */
-export interface ConcurrencyPolicy {
-  /** Slots per (kind, model). Missing or non-finite: unlimited. Finite values below 1 become 1. */
-  maxConcurrentPerModel?: number;
-  /** What an over-limit request gets: a FIFO place in the queue (default) or an immediate rejection. */
-  onOverflow?: "queue" | "reject";
-  /** Waiters allowed per (kind, model) before new ones are rejected. Default 64. */
-  maxQueueDepth?: number;
-  /** How long a request may wait for a slot. Missing, non-finite or not positive: forever. */
-  queueTimeoutMs?: number;
-}
+import type { ConcurrencyPolicy } from "@rein/protocol";
+
+export type { ConcurrencyPolicy } from "@rein/protocol";
 
 /** A policy with every field decided, so admission never re-checks defaults. */
 export interface NormalizedConcurrencyPolicy {
@@ -23,12 +12,7 @@ export interface NormalizedConcurrencyPolicy {
 
 export const DEFAULT_MAX_QUEUE_DEPTH = 64;
 
-/** One request per model at a time; a second one is rejected rather than queued. */
-export const oneAtATimePerModel: Readonly<ConcurrencyPolicy> = Object.freeze({
-  maxConcurrentPerModel: 1,
-  onOverflow: "reject",
-});
-
+export { oneAtATimePerModel } from "@rein/protocol";
 /** The policy of a kind that has none: never gated. */
 export const UNGATED_POLICY: NormalizedConcurrencyPolicy = Object.freeze({
   maxConcurrentPerModel: Number.POSITIVE_INFINITY,
