@@ -6,11 +6,9 @@ import {
   completionInputSchema,
   downloadAssetInputSchema,
   embedInputSchema,
-  InferenceCancelledError,
   loadModelInputSchema,
   normalizeCancelTarget,
   parseInput,
-  RequestIdConflictError,
   unloadModelInputSchema,
   WorkerShutdownError,
   type CancelReason,
@@ -27,10 +25,7 @@ import {
   type RequestKind,
   type WorkerSnapshot,
 } from "@rein/protocol";
-import type { z } from "zod";
-import { ClientRequest } from "../requests/client-request.ts";
 import { decoratePromise, quietly, type DecoratedPromise } from "../requests/decorated-promise.ts";
-import { validateRequestOptions } from "../requests/request-options.ts";
 import { newRequestId } from "../requests/request-id.ts";
 import { CompletionRun } from "../run/completion-run.ts";
 import { OpStream } from "../run/op-stream.ts";
@@ -38,6 +33,7 @@ import { RequestGroup } from "../run/request-group.ts";
 import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
 import { ModelLedger } from "./model-ledger.ts";
+import { RequestLauncher } from "./request-launcher.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
@@ -48,16 +44,6 @@ export interface UnloadModelResult {
   freed: boolean;
   references: number;
   cancelled: number;
-}
-
-interface StartOptions extends RequestOptions {
-  op: string;
-  kind: RequestKind;
-  input: unknown;
-  modelId?: string;
-  /** Validated on the client first, so bad input fails before anything is sent. */
-  schema?: z.ZodType;
-  onProgress?: (progress: ProgressEvent) => void;
 }
 
 /**
@@ -75,7 +61,7 @@ interface StartOptions extends RequestOptions {
  * ```
  */
 export class ReinClient {
-  readonly #requests = new Map<string, ClientRequest>();
+  readonly #requests: RequestLauncher;
   readonly #supervisor: WorkerSupervisor;
   readonly #models = new ModelLedger();
   readonly #options: ClientOptions;
@@ -94,10 +80,10 @@ export class ReinClient {
         opModules: options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source)),
         forwardLogs: options.logger !== undefined,
       },
-      onFrame: (message: FrameMessage) => this.#requests.get(message.requestId)?.onFrame(message.frame),
+      onFrame: (message: FrameMessage) => this.#requests.route(message),
       onLog: (message) => options.logger?.(message),
       onWorkerGone: (error) => {
-        for (const request of this.#requests.values()) if (request.state === "sent") request.reject(error);
+        this.#requests.failSent(error);
         // Models die with their worker; remember them only when the app asked for a reload.
         if (!options.reloadModelsOnRestart) this.#models.clear();
       },
@@ -112,6 +98,7 @@ export class ReinClient {
             )
         : undefined,
     });
+    this.#requests = new RequestLauncher(this.#supervisor, (requestId, reason) => this.cancel({ requestId }, reason));
     if (options.handleSignals) this.#removeSignalHandlers = handleShutdownSignals(this);
   }
 
@@ -133,7 +120,7 @@ export class ReinClient {
    */
   loadModel(params: LoadModelParams): DecoratedPromise<string> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
-    const promise = this.#start({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const promise = this.#requests.launch({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     const loaded = quietly(
       promise.result.then((modelId) => {
         this.#models.recordLoad(modelId as string, input);
@@ -172,7 +159,7 @@ export class ReinClient {
    */
   completion(params: CompletionParams): CompletionRun {
     const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as CompletionParams);
-    const request = this.#start({ op: "completion", kind: "completion", input, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
+    const request = this.#requests.launch({ op: "completion", kind: "completion", input, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
     return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -186,7 +173,7 @@ export class ReinClient {
    */
   embed(params: EmbedParams): DecoratedPromise<EmbedResult> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as EmbedParams);
-    const request = this.#start({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const request = this.#requests.launch({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     return decoratePromise(request.result as Promise<EmbedResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -201,7 +188,7 @@ export class ReinClient {
    */
   downloadAsset(params: DownloadAssetParams): DecoratedPromise<DownloadAssetResult> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as DownloadAssetParams);
-    const request = this.#start({ op: "downloadAsset", kind: "downloadAsset", input, schema: downloadAssetInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const request = this.#requests.launch({ op: "downloadAsset", kind: "downloadAsset", input, schema: downloadAssetInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     return decoratePromise(request.result as Promise<DownloadAssetResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -214,7 +201,7 @@ export class ReinClient {
    * ```
    */
   call<T = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string; onProgress?: (progress: ProgressEvent) => void } = {}): DecoratedPromise<T> {
-    const request = this.#start({ ...options, op, kind: options.kind ?? "custom", input });
+    const request = this.#requests.launch({ ...options, op, kind: options.kind ?? "custom", input });
     return decoratePromise(request.result as Promise<T>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -229,7 +216,7 @@ export class ReinClient {
    * ```
    */
   stream<Chunk = unknown, Result = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string } = {}): OpStream<Chunk, Result> {
-    const request = this.#start({ ...options, op, kind: options.kind ?? "custom", input });
+    const request = this.#requests.launch({ ...options, op, kind: options.kind ?? "custom", input });
     return new OpStream<Chunk, Result>(request, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -245,7 +232,7 @@ export class ReinClient {
    * ```
    */
   group(options: RequestOptions = {}): RequestGroup {
-    const request = this.#start({ ...options, op: "group", kind: "custom", input: {} });
+    const request = this.#requests.launch({ ...options, op: "group", kind: "custom", input: {} });
     const end = async () => {
       if (request.settled) return;
       const connection = await this.#supervisor.connect();
@@ -267,14 +254,7 @@ export class ReinClient {
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
     const normalized = normalizeCancelTarget(parseInput(cancelTargetSchema, target, "cancel"));
-    let cancelledHere = 0;
-    for (const request of this.#requests.values()) {
-      const matches =
-        normalized.operation === "request"
-          ? request.requestId === normalized.requestId
-          : request.modelId === normalized.modelId && (normalized.kind === undefined || request.kind === normalized.kind);
-      if (matches && request.cancelUnsent(reason)) cancelledHere += 1;
-    }
+    const cancelledHere = this.#requests.cancelUnsent(normalized, reason);
     const connection = this.#supervisor.live;
     if (!connection) return { cancelled: cancelledHere };
     if (normalized.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
@@ -294,9 +274,9 @@ export class ReinClient {
    */
   async close(): Promise<void> {
     this.#removeSignalHandlers?.();
-    for (const request of this.#requests.values()) request.cancelUnsent("shutdown");
+    this.#requests.cancelAllUnsent();
     await this.#supervisor.close();
-    for (const request of this.#requests.values()) request.reject(new WorkerShutdownError());
+    this.#requests.rejectAll(new WorkerShutdownError());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -306,73 +286,6 @@ export class ReinClient {
   /** The pid of the live worker, if one runs (tests kill it to simulate crashes). */
   get workerPid(): number | undefined {
     return this.#supervisor.live?.pid;
-  }
-
-  #start(options: StartOptions): ClientRequest {
-    const request = new ClientRequest({
-      requestId: options.requestId ?? newRequestId(),
-      op: options.op,
-      kind: options.kind,
-      modelId: options.modelId,
-      timeoutMs: options.timeoutMs,
-    });
-    try {
-      validateRequestOptions(options);
-      if (options.schema) parseInput(options.schema, options.input, options.op);
-      if (this.#supervisor.closed) throw new WorkerShutdownError();
-      // Same answer the worker's registry gives; checked here too because frames are routed by requestId.
-      if (this.#requests.has(request.requestId)) throw new RequestIdConflictError({ requestId: request.requestId });
-    } catch (error) {
-      request.reject(error);
-      return request;
-    }
-    const parentRequestId = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
-    if (options.onProgress) {
-      const onProgress = options.onProgress;
-      request.onFrame = (frame) => {
-        if (frame.type === "progress") onProgress(frame.progress);
-      };
-    }
-    if (options.signal?.aborted) {
-      // Nothing is sent: the worker never hears of a request whose signal was aborted in advance.
-      request.cancelUnsent("abortSignal", options.signal.reason);
-      return request;
-    }
-    if (parentRequestId && this.#requests.get(parentRequestId)?.cancelled) {
-      request.cancelUnsent("parentCancelled");
-      return request;
-    }
-    this.#requests.set(request.requestId, request);
-    request.onSettle(() => this.#requests.delete(request.requestId));
-    if (options.signal) {
-      const signal = options.signal;
-      const onAbort = () => {
-        request.abortCause = signal.reason;
-        void this.cancel({ requestId: request.requestId }, "abortSignal").catch(() => undefined);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      request.onSettle(() => signal.removeEventListener("abort", onAbort));
-    }
-    void this.#send(request, options.input, parentRequestId);
-    return request;
-  }
-
-  async #send(request: ClientRequest, input: unknown, parentRequestId: string | undefined): Promise<void> {
-    try {
-      const connection = this.#supervisor.live ?? (await this.#supervisor.connect());
-      if (request.settled) return;
-      let timeoutMs: number | undefined;
-      if (request.deadline !== null) {
-        timeoutMs = Math.ceil(request.deadline - Date.now());
-        if (timeoutMs <= 0) return request.timeOutUnsent();
-      }
-      request.state = "sent";
-      const value = await connection.request(Command.call, { op: request.op, requestId: request.requestId, input, parentRequestId, timeoutMs });
-      request.resolve(value);
-    } catch (error) {
-      if (InferenceCancelledError.isInstance(error)) request.cancelled = true;
-      request.reject(error);
-    }
   }
 }
 

@@ -1,0 +1,148 @@
+import {
+  Command,
+  InferenceCancelledError,
+  parseInput,
+  RequestIdConflictError,
+  WorkerShutdownError,
+  type CancelReason,
+  type FrameMessage,
+  type NormalizedCancelTarget,
+  type ProgressEvent,
+  type ReinError,
+  type RequestKind,
+} from "@rein/protocol";
+import type { z } from "zod";
+import { ClientRequest } from "../requests/client-request.ts";
+import { newRequestId } from "../requests/request-id.ts";
+import { validateRequestOptions } from "../requests/request-options.ts";
+import type { RequestOptions } from "./client-options.ts";
+import type { WorkerSupervisor } from "./worker-supervisor.ts";
+
+export interface LaunchOptions extends RequestOptions {
+  op: string;
+  kind: RequestKind;
+  input: unknown;
+  /** The model the request runs on, for broad cancels of requests not sent yet. */
+  modelId?: string;
+  /** Validated on the client first, so bad input fails before anything is sent. */
+  schema?: z.ZodType;
+  onProgress?: (progress: ProgressEvent) => void;
+}
+
+/**
+ * The client's requests in flight: creates each one synchronously (its id
+ * exists before any await), sends it once the worker is ready, routes the
+ * worker's frames to it by requestId, and settles what the worker never saw.
+ */
+export class RequestLauncher {
+  readonly #requests = new Map<string, ClientRequest>();
+  readonly #supervisor: WorkerSupervisor;
+  readonly #cancelById: (requestId: string, reason: CancelReason) => Promise<unknown>;
+
+  constructor(supervisor: WorkerSupervisor, cancelById: (requestId: string, reason: CancelReason) => Promise<unknown>) {
+    this.#supervisor = supervisor;
+    this.#cancelById = cancelById;
+  }
+
+  /** Hands a streamed frame to its request. */
+  route(message: FrameMessage): void {
+    this.#requests.get(message.requestId)?.onFrame(message.frame);
+  }
+
+  /** Creates the request now and sends it as soon as the worker can take it; never throws (errors settle it). */
+  launch(options: LaunchOptions): ClientRequest {
+    const request = new ClientRequest({
+      requestId: options.requestId ?? newRequestId(),
+      op: options.op,
+      kind: options.kind,
+      modelId: options.modelId,
+      timeoutMs: options.timeoutMs,
+    });
+    try {
+      validateRequestOptions(options);
+      if (options.schema) parseInput(options.schema, options.input, options.op);
+      if (this.#supervisor.closed) throw new WorkerShutdownError();
+      // Same answer the worker's registry gives; checked here too because frames are routed by requestId.
+      if (this.#requests.has(request.requestId)) throw new RequestIdConflictError({ requestId: request.requestId });
+    } catch (error) {
+      request.reject(error);
+      return request;
+    }
+    const parentRequestId = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      request.onFrame = (frame) => {
+        if (frame.type === "progress") onProgress(frame.progress);
+      };
+    }
+    if (options.signal?.aborted) {
+      // Nothing is sent: the worker never hears of a request whose signal was aborted in advance.
+      request.cancelUnsent("abortSignal", options.signal.reason);
+      return request;
+    }
+    if (parentRequestId && this.#requests.get(parentRequestId)?.cancelled) {
+      request.cancelUnsent("parentCancelled");
+      return request;
+    }
+    this.#requests.set(request.requestId, request);
+    request.onSettle(() => this.#requests.delete(request.requestId));
+    if (options.signal) this.#bindSignal(request, options.signal);
+    void this.#send(request, options.input, parentRequestId);
+    return request;
+  }
+
+  /** Settles the matching requests that were not sent yet; returns how many it stopped. */
+  cancelUnsent(target: NormalizedCancelTarget, reason: CancelReason): number {
+    let cancelled = 0;
+    for (const request of this.#requests.values()) {
+      const matches =
+        target.operation === "request"
+          ? request.requestId === target.requestId
+          : request.modelId === target.modelId && (target.kind === undefined || request.kind === target.kind);
+      if (matches && request.cancelUnsent(reason)) cancelled += 1;
+    }
+    return cancelled;
+  }
+
+  /** The worker is gone: every request it had settles with `error`; unsent ones wait for the next worker. */
+  failSent(error: ReinError): void {
+    for (const request of this.#requests.values()) if (request.state === "sent") request.reject(error);
+  }
+
+  /** Closing: unsent requests end cancelled, and whatever is still open afterwards fails with WorkerShutdownError. */
+  cancelAllUnsent(): void {
+    for (const request of this.#requests.values()) request.cancelUnsent("shutdown");
+  }
+
+  rejectAll(error: ReinError): void {
+    for (const request of this.#requests.values()) request.reject(error);
+  }
+
+  #bindSignal(request: ClientRequest, signal: AbortSignal): void {
+    // One listener per request, removed when it settles: long-lived signals must not collect listeners.
+    const onAbort = () => {
+      request.abortCause = signal.reason;
+      void this.#cancelById(request.requestId, "abortSignal").catch(() => undefined);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    request.onSettle(() => signal.removeEventListener("abort", onAbort));
+  }
+
+  async #send(request: ClientRequest, input: unknown, parentRequestId: string | undefined): Promise<void> {
+    try {
+      const connection = this.#supervisor.live ?? (await this.#supervisor.connect());
+      if (request.settled) return;
+      let timeoutMs: number | undefined;
+      if (request.deadline !== null) {
+        timeoutMs = Math.ceil(request.deadline - Date.now());
+        if (timeoutMs <= 0) return request.timeOutUnsent();
+      }
+      request.state = "sent";
+      const value = await connection.request(Command.call, { op: request.op, requestId: request.requestId, input, parentRequestId, timeoutMs });
+      request.resolve(value);
+    } catch (error) {
+      if (InferenceCancelledError.isInstance(error)) request.cancelled = true;
+      request.reject(error);
+    }
+  }
+}
