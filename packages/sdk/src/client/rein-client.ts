@@ -259,6 +259,7 @@ export class ReinClient {
     if (!connection) return { cancelled: cancelledHere };
     if (normalized.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
     const remote = (await connection.request(Command.cancel, { target: normalized, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;
+    if (normalized.operation === "request" && remote.cancelled > 0) this.#requests.acknowledgeCancel(normalized.requestId);
     return { cancelled: cancelledHere + remote.cancelled };
   }
 

@@ -104,6 +104,11 @@ export class RequestLauncher {
     return cancelled;
   }
 
+  /** The worker confirmed the cancel of `requestId` (by id, so it knows which one). */
+  acknowledgeCancel(requestId: string): void {
+    this.#requests.get(requestId)?.onCancelAcknowledged();
+  }
+
   /** The worker is gone: every request it had settles with `error`; unsent ones wait for the next worker. */
   failSent(error: ReinError): void {
     for (const request of this.#requests.values()) if (request.state === "sent") request.reject(error);
@@ -130,6 +135,9 @@ export class RequestLauncher {
 
   async #send(request: ClientRequest, input: unknown, parentRequestId: string | undefined): Promise<void> {
     try {
+      // Never send in the tick the request was made: a cancel issued right after it (a Stop button wired
+      // to the requestId, a same-tick abort) then settles it here, and the model never sees it.
+      await Promise.resolve();
       const connection = this.#supervisor.live ?? (await this.#supervisor.connect());
       if (request.settled) return;
       let timeoutMs: number | undefined;

@@ -20,6 +20,12 @@ export class ClientRequest {
   /** The abort reason of the caller's signal, kept as `cause` on the cancel error. */
   abortCause: unknown = undefined;
   onFrame: (frame: Frame) => void = () => undefined;
+  /**
+   * The worker confirmed it cancelled this request. Every frame it sent before
+   * the abort has arrived by then (one ordered pipe), so a stream can end now;
+   * the reply with the final stats follows within one decode step.
+   */
+  onCancelAcknowledged: () => void = () => undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   readonly #cleanups: (() => void)[] = [];

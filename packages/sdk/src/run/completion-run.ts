@@ -72,6 +72,8 @@ export class CompletionRun implements AsyncDisposable {
         this.#push({ type: "contentDelta", text: chunk.text });
       }
     };
+    // The stop is confirmed: end the stream now instead of one decode step and a reply later.
+    request.onCancelAcknowledged = () => this.#endStream("cancelled");
     this.final = quietly(request.result.then((value) => this.#finish(value as CompletionReply, request), (error: unknown) => this.#fail(error, request)));
     this.text = quietly(this.final.then((final) => final.contentText));
     this.stats = quietly(this.final.then((final) => final.stats as CompletionStats));
@@ -99,6 +101,13 @@ export class CompletionRun implements AsyncDisposable {
     if (!this.#queue.ended) await this.cancel().catch(() => undefined);
   }
 
+  /** Pushes the one `completionDone` and closes the stream; later calls do nothing. */
+  #endStream(stopReason: StopReason): void {
+    if (this.#queue.ended) return;
+    this.#push({ type: "completionDone", stopReason });
+    this.#queue.end();
+  }
+
   #push(event: WithoutSeq<CompletionEvent>): void {
     this.#queue.push({ ...event, seq: this.#seq++ } as CompletionEvent);
   }
@@ -106,10 +115,10 @@ export class CompletionRun implements AsyncDisposable {
   #finish(reply: CompletionReply, request: ClientRequest): CompletionFinal {
     // stream:false sends its text in one chunk at the end; the reply's text is authoritative.
     const text = reply.text ?? this.#streamedText;
-    this.#push({ type: "completionStats", stats: reply.stats });
-    this.#push({ type: "completionDone", stopReason: reply.stopReason });
-    this.#queue.end();
     const partial = { text, stats: reply.stats, toolCalls: [] };
+    // A stopped run's stats travel in its error's `partial`; its stream ends with the done event alone.
+    if (reply.stopReason !== "cancelled" && reply.stopReason !== "timeout") this.#push({ type: "completionStats", stats: reply.stats });
+    this.#endStream(reply.stopReason);
     if (reply.stopReason === "cancelled") {
       const reason = reply.cancelReason && reply.cancelReason !== "timeout" ? reply.cancelReason : "user";
       throw new InferenceCancelledError({ requestId: this.requestId, reason, partial, cause: request.abortCause });
@@ -123,13 +132,11 @@ export class CompletionRun implements AsyncDisposable {
   #fail(error: unknown, request: ClientRequest): never {
     const partial = { text: this.#streamedText, toolCalls: [] };
     if (InferenceCancelledError.isInstance(error)) {
-      this.#push({ type: "completionDone", stopReason: "cancelled" });
-      this.#queue.end();
+      this.#endStream("cancelled");
       throw new InferenceCancelledError({ requestId: this.requestId, reason: error.reason, partial, cause: request.abortCause ?? error.cause });
     }
     if (RequestTimeoutError.isInstance(error)) {
-      this.#push({ type: "completionDone", stopReason: "timeout" });
-      this.#queue.end();
+      this.#endStream("timeout");
       throw new RequestTimeoutError({ requestId: this.requestId, timeoutMs: error.timeoutMs, phase: error.phase, partial });
     }
     this.#push({ type: "completionDone", stopReason: "error", error: serializeError(error) });

@@ -6,8 +6,11 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
  * a cancel during a long prefill would otherwise wait for the whole prompt
  * (NOTES.md: ~1.3 s for 1,705 tokens on the 55 MB model). A chunk bounds it.
  *
- * Leaves the last prompt token unevaluated: generation must evaluate at least
- * one token to sample the first output token, and then reuses this prefix.
+ * Chunks only while more than one chunk of the prompt remains: the last
+ * `chunkSize` tokens or fewer (the last token always among them, since
+ * generation must evaluate at least one token to sample) go to generation in
+ * one pass, which reuses this prefix. A short prompt thus costs one native
+ * pass, and a cancel still lands within one chunk.
  *
  * @returns how many prompt tokens were evaluated now (reused prefix excluded)
  */
@@ -24,7 +27,7 @@ export async function evaluatePromptInChunks(options: {
   const reused = sequence.nextTokenIndex;
   if (chunkSize <= 0) return { evaluated: 0, reused };
   let position = reused;
-  while (position < prefix.length) {
+  while (tokens.length - position > chunkSize) {
     if (signal.aborted) break;
     const chunk = prefix.slice(position, position + chunkSize);
     await sequence.evaluateWithoutGeneratingNewTokens(chunk);

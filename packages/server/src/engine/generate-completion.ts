@@ -89,13 +89,14 @@ export async function generateCompletion(options: {
       },
     });
     const evaluated = tokens.length - prefill.reused;
+    // Once the registry counted a cancel, the caller was told "cancelled": whatever ended generation, report that.
     switch (response.metadata.stopReason) {
       case "abort":
         return { stopReason: "aborted", text, stats: stats(evaluated) };
       case "maxTokens":
         return { stopReason: signal.aborted ? "aborted" : "length", text, stats: stats(evaluated) };
       case "customStopTrigger":
-        return { stopReason: "stopSequence", text, stats: stats(evaluated) };
+        return { stopReason: signal.aborted ? "aborted" : "stopSequence", text, stats: stats(evaluated) };
       default:
         return { stopReason: signal.aborted ? "aborted" : "eos", text, stats: stats(evaluated) };
     }
