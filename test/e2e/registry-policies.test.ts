@@ -60,6 +60,7 @@ describe("registry policies, broad cancel and unload through the real worker", (
     for await (const event of queuedA.events) events.push(event);
     expect(events).toEqual([{ type: "completionDone", stopReason: "cancelled", seq: 0 }]);
     // It left the queue without ever running: no entry of it is in a running state, and it ended cancelled.
+    await log.waitFor({ event: "end", requestId: queuedA.requestId });
     const queuedALog = log.of(queuedA.requestId);
     expect(queuedALog.map((entry) => entry.state)).not.toContain("running");
     expect(queuedALog.at(-1)).toMatchObject({ event: "end", state: "cancelled" });

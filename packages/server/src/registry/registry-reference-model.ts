@@ -80,6 +80,7 @@ export class RegistryReferenceModel {
   readonly expected = new Map<number, ExpectedBegin>();
   readonly remembered: CappedMemory<CancelReason>;
   readonly tombstones: CappedMemory<true>;
+  readonly recentlyEnded: CappedMemory<true>;
   #timerSeq = 0;
 
   constructor(
@@ -89,6 +90,7 @@ export class RegistryReferenceModel {
   ) {
     this.remembered = new CappedMemory(rememberCap);
     this.tombstones = new CappedMemory(rememberCap);
+    this.recentlyEnded = new CappedMemory(rememberCap);
     this.now = startTime;
   }
 
@@ -175,7 +177,7 @@ export class RegistryReferenceModel {
   cancelById(id: string, reason: CancelReason): number {
     const entry = this.find(id);
     if (entry === undefined) {
-      this.remembered.remember(id, reason);
+      if (!this.recentlyEnded.has(id)) this.remembered.remember(id, reason);
       return 0;
     }
     return this.#cancelTree(entry, reason, true);
@@ -197,6 +199,7 @@ export class RegistryReferenceModel {
   /** The synchronous part of end(); returns the terminal state. */
   endStart(entry: ModelEntry): RequestState {
     const state: RequestState = entry.cause !== null || entry.draining ? "cancelled" : entry.failed ? "failed" : "completed";
+    this.recentlyEnded.remember(entry.id, true);
     this.#clearTimers(entry);
     this.#detach(entry);
     entry.state = state;

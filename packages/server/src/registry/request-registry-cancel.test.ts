@@ -58,6 +58,19 @@ describe("RequestRegistry cancel", () => {
     expect(registry.laneCount).toBe(0);
   });
 
+  it("does not remember a late cancel of a request that already ended: a reused id starts normally", async () => {
+    const registry = new RequestRegistry();
+    const first = await registry.begin({ requestId: "reused", kind: "completion", modelId: "m" });
+    await first.end();
+    // The Stop click that raced the last token.
+    expect(registry.cancel({ requestId: "reused" })).toBe(0);
+    expect(registry.rememberedCancelCount).toBe(0);
+    const second = await registry.begin({ requestId: "reused", kind: "completion", modelId: "m" });
+    expect(second.signal.aborted).toBe(false);
+    expect(second.state).toBe("running");
+    await second.end();
+  });
+
   it("forgets remembered cancels after their TTL and past their cap, oldest first; re-cancel refreshes", async () => {
     const clock = { now: 0 };
     const registry = new RequestRegistry({ now: () => clock.now, rememberedCancels: { maxEntries: 2, ttlMs: 1_000 } });

@@ -47,6 +47,12 @@ export class RequestRegistry implements RequestEntryOwner {
   readonly #rememberedCancels: BoundedExpiringMap<string, CancelReason>;
   // Ids of requests that ended cancelled (or were rejected from the queue): a child naming one still dies.
   readonly #cancelledTombstones: BoundedExpiringMap<string, true>;
+  /**
+   * Ids that ended recently. A late cancel of a finished request (a Stop click
+   * racing the last token) must not be remembered as a cancel-before-begin: an
+   * app that reuses its own requestId would see its next request start cancelled.
+   */
+  readonly #recentlyEnded: BoundedExpiringMap<string, true>;
   readonly #family = new RequestFamily();
   readonly #log: LifecycleLog;
   readonly #now: () => number;
@@ -59,6 +65,7 @@ export class RequestRegistry implements RequestEntryOwner {
     const bounds = { ...options.rememberedCancels, now: this.#now };
     this.#rememberedCancels = new BoundedExpiringMap(bounds);
     this.#cancelledTombstones = new BoundedExpiringMap(bounds);
+    this.#recentlyEnded = new BoundedExpiringMap(bounds);
     for (const [kind, policy] of Object.entries(options.policies ?? {})) {
       this.setPolicy(kind as RequestKind, policy);
     }
@@ -190,7 +197,7 @@ export class RequestRegistry implements RequestEntryOwner {
     if (parsed.type === "request") {
       const entry = this.#entries.get(parsed.requestId);
       if (entry !== undefined) return this.#cancelTree(entry, reason);
-      this.#rememberedCancels.remember(parsed.requestId, reason);
+      if (!this.#recentlyEnded.has(parsed.requestId)) this.#rememberedCancels.remember(parsed.requestId, reason);
       return 0;
     }
     let count = 0;
@@ -251,6 +258,7 @@ export class RequestRegistry implements RequestEntryOwner {
   /** @internal called by `RequestContext.end()`. */
   endEntry(entry: RequestEntry, outcome: EndOutcome | undefined): Promise<void> {
     if (entry.ending !== null) return entry.ending;
+    this.#recentlyEnded.remember(entry.requestId, true);
     // Assigned before any cleanup runs, so an end() from inside a cleanup gets this same promise.
     let finished!: () => void;
     entry.ending = new Promise<void>((resolve) => {
