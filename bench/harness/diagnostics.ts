@@ -1,5 +1,6 @@
 import os from "node:os";
 import type { LlamaModel } from "node-llama-cpp";
+import { formatNumber, type BehindNote } from "../report.ts";
 import { median } from "../stats.ts";
 import { plainPromptTokens } from "./plain-prompt.ts";
 import { shortHistory } from "./prompts.ts";
@@ -28,6 +29,24 @@ export function chatPromptCostMs(model: LlamaModel): number {
     samples.push(performance.now() - startedAt);
   }
   return median(samples);
+}
+
+/**
+ * The closing-note entry for slow per-request prompt formatting, shared by the
+ * sections that can observe it (first token, stream stalls).
+ *
+ * @example
+ * ```ts
+ * if (formattingMs >= NOTABLE_SYNCHRONOUS_MS) return formattingNote(gap, formattingMs);
+ * ```
+ */
+export function formattingNote(gap: string, formattingMs: number): BehindNote {
+  return {
+    cause: "per-request prompt formatting",
+    gap,
+    why: `The worker formats each prompt synchronously (\`chatPromptTokens\` took ${formatNumber(formattingMs)} ms per call here); meanwhile its event loop serves nothing: cancels wait and other streams' tokens pile up.`,
+    fix: "Make per-request formatting cheap (resolve the chat wrapper once per model, tokenize only what changed) or move it off the worker's event loop.",
+  };
 }
 
 /**

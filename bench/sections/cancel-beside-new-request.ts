@@ -6,7 +6,7 @@ import { shortHistory } from "../harness/prompts.ts";
 import { reinModelConfig, runReinGeneration, startReinClient } from "../harness/rein-engine.ts";
 import type { ReinClient } from "@rein/sdk";
 import { blocks, formatNumber, LATENCY_HEADERS, latencyCells, markdownTable, verdict, type BehindNote } from "../report.ts";
-import { NOTABLE_SYNCHRONOUS_MS } from "../harness/diagnostics.ts";
+import { formattingNote, NOTABLE_SYNCHRONOUS_MS } from "../harness/diagnostics.ts";
 import { interleave, summarize, type Summary } from "../stats.ts";
 
 const CONTEXT_SIZE = 4096;
@@ -156,14 +156,7 @@ export const PROCESS_HOP: Omit<BehindNote, "gap"> = {
 
 /** Why a running stream paused longer through Rein, from what this run measured. */
 function stallNote(gap: string, data: { reinStall: Summary; unchunkedStall: Summary; plainStall: Summary; formattingMs: number; slackMs: number }): BehindNote {
-  if (data.formattingMs >= NOTABLE_SYNCHRONOUS_MS) {
-    return {
-      cause: "per-request prompt formatting",
-      gap,
-      why: `The worker formats each prompt synchronously (\`chatPromptTokens\` took ${formatNumber(data.formattingMs)} ms per call here); meanwhile its event loop serves nothing: cancels wait and other streams' tokens pile up.`,
-      fix: "Make per-request formatting cheap (resolve the chat wrapper once per model, tokenize only what changed) or move it off the worker's event loop.",
-    };
-  }
+  if (data.formattingMs >= NOTABLE_SYNCHRONOUS_MS) return formattingNote(gap, data.formattingMs);
   if (data.reinStall.p50 - data.unchunkedStall.p50 > data.slackMs) {
     return { ...EXTRA_PREFILL_PASS, gap };
   }

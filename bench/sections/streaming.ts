@@ -2,7 +2,7 @@ import { testModelPath } from "@rein/sdk";
 import type { BenchContext } from "../bench-context.ts";
 import type { ModelPreset } from "../bench-options.ts";
 import { decodeTokensPerSecond, present, timeToFirstChunkMs, type GenerationSettings, type GenerationTrace } from "../harness/generation-trace.ts";
-import { chatPromptCostMs, NOTABLE_SYNCHRONOUS_MS } from "../harness/diagnostics.ts";
+import { chatPromptCostMs, formattingNote, NOTABLE_SYNCHRONOUS_MS } from "../harness/diagnostics.ts";
 import { EXTRA_PREFILL_PASS } from "./cancel-beside-new-request.ts";
 import { createPlainContext, loadPlainModel, runPlainGeneration } from "../harness/plain-engine.ts";
 import { shortHistory } from "../harness/prompts.ts";
@@ -112,14 +112,7 @@ function pairedDifference(left: readonly number[], right: readonly number[]): nu
 /** Why the first token comes later through Rein, from what this run measured. */
 function firstTokenNote(data: { label: string; preset: string; firstDelta: number; formattingMs: number; chunkingCost: number | null; measuredHere: boolean }): BehindNote {
   const gap = `Streaming ${data.label} (${data.preset}): time to first token is ${formatNumber(data.firstDelta)} ms longer through Rein (paired median).`;
-  if (data.formattingMs >= NOTABLE_SYNCHRONOUS_MS) {
-    return {
-      cause: "per-request prompt formatting",
-      gap,
-      why: `The worker formats each prompt synchronously (\`chatPromptTokens\` took ${formatNumber(data.formattingMs)} ms per call here); meanwhile its event loop serves nothing: cancels wait and other streams' tokens pile up.`,
-      fix: "Make per-request formatting cheap (resolve the chat wrapper once per model, tokenize only what changed) or move it off the worker's event loop.",
-    };
-  }
+  if (data.formattingMs >= NOTABLE_SYNCHRONOUS_MS) return formattingNote(gap, data.formattingMs);
   if (data.chunkingCost !== null && data.chunkingCost > 0.5) {
     const share = data.measuredHere
       ? `${formatNumber(data.chunkingCost)} ms of it goes away with \`prefill_chunk_size: 0\``

@@ -21,13 +21,9 @@ export interface RegistrySnapshot {
   queued: number;
 }
 
-export interface Outcome {
-  requestId: string;
-  stopReason: string;
-  cancelReason: string | null;
-  deltas: number;
-  characters: number;
-}
+import type { Outcome } from "../../examples/stop-button/completion-stream.ts";
+
+export type { Outcome };
 
 export interface StopButtonApp {
   url: string;
