@@ -6,6 +6,7 @@ import {
   encodeJson,
   Event,
   PROTOCOL_VERSION,
+  ProtocolError,
   WorkerCrashedError,
   WorkerShutdownError,
   WorkerStartFailedError,
@@ -18,6 +19,11 @@ import {
 } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { spawnWorker, type SpawnedWorker, type SpawnWorkerOptions } from "./spawn-worker.ts";
+
+/** How long a failed reply waits for the worker's exit to explain it. */
+const EXIT_EXPLAINS_CLOSE_MS = 2_000;
+
+const unrefDelay = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds).unref());
 
 export interface ConnectionHandlers {
   onFrame: (message: FrameMessage) => void;
@@ -118,10 +124,11 @@ export class WorkerConnection {
     const outgoing = this.#rpc.request(command);
     outgoing.send(encodeJson(payload));
     const raw = await Promise.race([outgoing.reply(), this.#ended]).catch(async (error: unknown) => {
-      // bare-rpc's CHANNEL_CLOSED races our exit detection: report the worker's fate, not the socket's.
       if (this.#endError) throw this.#endError;
-      await this.#ended;
-      throw error;
+      // bare-rpc reports a closed channel before the process exit is seen: give the exit a moment to explain
+      // it (WorkerCrashedError with the exit code beats CHANNEL_CLOSED), but never wait without bound.
+      await Promise.race([this.#ended, unrefDelay(EXIT_EXPLAINS_CLOSE_MS)]);
+      throw new ProtocolError({ reason: `the RPC channel failed: ${error instanceof Error ? error.message : String(error)}`, cause: error });
     });
     const reply = decodeJson(raw as Buffer) as CallReply;
     if (reply.ok) return reply.value;
