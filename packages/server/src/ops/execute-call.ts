@@ -27,7 +27,7 @@ export async function executeCall(options: {
   sendFrame: (frame: Frame) => void;
 }): Promise<CallReply> {
   const { message, op, services } = options;
-  let request: RequestContext;
+  let request: RequestContext | undefined;
   let context: OpContext;
   let input: unknown;
   try {
@@ -46,6 +46,8 @@ export async function executeCall(options: {
     const currentModel = op.model === "required" && !request.signal.aborted ? services.models.require(model!.modelId) : model;
     context = createOpContext(request, currentModel, services, options.sendFrame);
   } catch (error) {
+    // A request that was admitted must still end, or its entry and model slot would leak.
+    if (request) await request.end("failed");
     return { ok: false, error: serializeError(error, { operation: op.name }) };
   }
 
