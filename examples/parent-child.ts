@@ -9,11 +9,13 @@
  */
 import { createClient, exampleModelPath, InferenceCancelledError, type CompletionRun, type LogMessage } from "@rein/sdk";
 
-// Lifecycle lines from the worker tell us when each request really started (no guessing with timers).
-const begun = new Map<string, () => void>();
-const began = (requestId: string) => new Promise<void>((resolve) => begun.set(requestId, resolve));
+// Lifecycle lines from the worker tell us when each request really started and ended (no guessing with timers).
+const waiting = new Map<string, () => void>();
+const lifecycle = (event: "begin" | "end", requestId: string) =>
+  new Promise<void>((resolve) => waiting.set(`${event} ${requestId}`, resolve));
+const began = (requestId: string) => lifecycle("begin", requestId);
 const logger = (message: LogMessage) => {
-  if (message.data?.event === "begin") begun.get(String(message.data.requestId))?.();
+  waiting.get(`${String(message.data?.event)} ${String(message.data?.requestId)}`)?.();
 };
 
 const client = createClient({ logger });
@@ -55,6 +57,9 @@ await Promise.all([parentState.streaming, answerState.streaming, embedBegun]);
 const before = await client.inspect();
 console.log(`in the worker before cancel: ${before.requests.length} requests, ${before.requests.filter((request) => request.parentRequestId === parent.requestId).length} of them children of the parent`);
 
+// A cancelled stream ends as soon as the worker confirms the cancel; the worker lets go of a request a moment
+// later (the embedding in flight cannot be interrupted: it finishes, and its result is dropped).
+const ended = Promise.all([parent, embedding, answer].map((request) => lifecycle("end", request.requestId)));
 const result = await client.cancel({ requestId: parent.requestId });
 console.log(`cancel({ requestId: parent }) -> cancelled=${result.cancelled}`);
 
@@ -68,6 +73,7 @@ console.log(`parent:  stopReason=${parentState.stopReason} ${await reasonOf(pare
 console.log(`child 1: embed ${await reasonOf(embedding)}`);
 console.log(`child 2: stopReason=${answerState.stopReason} ${await reasonOf(answer.text)} deltas=${answerState.deltas}`);
 
+await ended;
 const after = await client.inspect();
 console.log(`in the worker after cancel: ${after.requests.length} requests`);
 await client.close();

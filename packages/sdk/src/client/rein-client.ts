@@ -274,10 +274,11 @@ export class ReinClient {
    * the worker. Calls made afterwards reject with WorkerShutdownError.
    */
   async close(): Promise<void> {
-    this.#removeSignalHandlers?.();
     this.#requests.cancelAllUnsent();
     await this.#supervisor.close();
     this.#requests.rejectAll(new WorkerShutdownError());
+    // Only now: a second Ctrl+C during a signal-triggered close must still exit at once.
+    this.#removeSignalHandlers?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

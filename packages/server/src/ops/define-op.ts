@@ -27,6 +27,12 @@ export interface OpContext {
   emit(value: unknown): void;
   /** Reports progress; the caller's `onProgress` sees it. */
   progress(progress: ProgressEvent): void;
+  /**
+   * Runs synchronously when the request is cancelled, before the caller is
+   * told: values emitted from here still reach the caller (an op that batches
+   * its output flushes what it produced before the cancel).
+   */
+  onCancel(hook: () => void): void;
 }
 
 export interface OpDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown> {

@@ -102,6 +102,18 @@ function createOpContext(
   services: WorkerServices,
   sendFrame: (frame: Frame) => void,
 ): OpContext {
+  // Output produced before the cancel reaches the caller; output after it never does. The cancel hooks run
+  // inside the abort, before the registry's cancel returns and the acknowledgement is written.
+  let accepting = true;
+  const cancelHooks: (() => void)[] = [];
+  request.signal.addEventListener(
+    "abort",
+    () => {
+      for (const hook of cancelHooks) hook();
+      accepting = false;
+    },
+    { once: true },
+  );
   return {
     requestId: request.requestId,
     signal: request.signal,
@@ -109,11 +121,13 @@ function createOpContext(
     services,
     model,
     emit(value: unknown) {
-      // Nothing reaches the caller after its cancel: the client already ended the stream.
-      if (!request.signal.aborted) sendFrame({ type: "chunk", value });
+      if (accepting) sendFrame({ type: "chunk", value });
     },
     progress(progress: ProgressEvent) {
-      if (!request.signal.aborted) sendFrame({ type: "progress", progress });
+      if (accepting) sendFrame({ type: "progress", progress });
+    },
+    onCancel(hook: () => void) {
+      cancelHooks.push(hook);
     },
   };
 }
