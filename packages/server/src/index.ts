@@ -3,6 +3,7 @@ export type { StartWorkerOptions } from "./worker-main.ts";
 export { defineOp } from "./ops/define-op.ts";
 export type { AnyOpDefinition, CancelCapability, OpContext, OpDefinition } from "./ops/define-op.ts";
 export { builtinOps } from "./ops/builtin/index.ts";
+export { DELTA_WINDOW_MS } from "./ops/builtin/completion-op.ts";
 export type { CompletionResult } from "./ops/builtin/completion-op.ts";
 export type { UnloadModelResult } from "./ops/controls/unload-model.ts";
 export type { WorkerServices } from "./worker-services.ts";

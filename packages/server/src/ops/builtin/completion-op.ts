@@ -10,7 +10,7 @@ import { TextCoalescer } from "./text-coalescer.ts";
  * per frame and one at 1,600 tokens/s ~13. The first delta after a pause goes
  * out at once; a cancel flushes what is pending before it is acknowledged.
  */
-const DELTA_WINDOW_MS = 8;
+export const DELTA_WINDOW_MS = 8;
 
 /** What a completion call resolves to; the client turns it into events and promises. */
 export interface CompletionResult {
