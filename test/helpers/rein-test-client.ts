@@ -15,12 +15,3 @@ export const mediumModel = () => testModelPath({ preset: "medium" });
 
 /** A user turn with enough text to make the model talk. */
 export const history = (content = "Tell me a long story about cancellation.") => [{ role: "user" as const, content }];
-
-/** Resolves when `predicate` holds for a snapshot of the worker, polling the worker (not sleeping blindly). */
-export async function waitForWorker(client: ReinClient, predicate: (snapshot: Awaited<ReturnType<ReinClient["inspect"]>>) => boolean, attempts = 500): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    if (predicate(await client.inspect())) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error("worker never reached the expected state");
-}

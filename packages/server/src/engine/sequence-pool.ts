@@ -13,10 +13,6 @@ export class SequencePool {
     this.#free = Array.from({ length: size }, () => context.getSequence());
   }
 
-  get available(): number {
-    return this.#free.length;
-  }
-
   /** Takes a free sequence. Admission guarantees one exists; running out is a bug, so it throws. */
   acquire(): LlamaContextSequence {
     const sequence = this.#free.pop();
