@@ -1,12 +1,32 @@
 import { defineConfig } from "vitest/config";
 
+// Vite's own server defaults (its DEFAULT_SERVER_CONDITIONS): setting `conditions` replaces them, so they are repeated.
+const defaultServerConditions = ["module", "node", "development|production"];
+
+/**
+ * Tests run the packages from source: the "@rein/source" export condition points `@rein/*` at src/ (see
+ * docs/packaging.md), both for modules vite transforms and for Node's own resolver in the test processes,
+ * which is what `require.resolve("@rein/server/worker-entry")` and spawned workers use.
+ */
+export const sourceCondition = {
+  resolve: { conditions: ["@rein/source", ...defaultServerConditions] },
+  ssr: { resolve: { conditions: ["@rein/source", ...defaultServerConditions] } },
+  execArgv: ["--conditions=@rein/source"],
+  // Inherited by every process a test starts (the CLI, examples, workers), so they run from source too.
+  env: { NODE_OPTIONS: "--conditions=@rein/source" },
+};
+
 export default defineConfig({
+  resolve: sourceCondition.resolve,
+  ssr: sourceCondition.ssr,
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     // Browser tests need Debian's chromium: `npm run test:browser` (vitest.browser.config.ts), run by .ci/run.
     exclude: ["**/node_modules/**", "test/browser/**"],
     // Worker processes and native models: forks keep each test file's process state apart.
     pool: "forks",
+    execArgv: sourceCondition.execArgv,
+    env: sourceCondition.env,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Test files that start real workers share two cores; more at once only adds contention.

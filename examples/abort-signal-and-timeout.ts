@@ -6,7 +6,8 @@
  *
  *   npm run example:signal
  */
-import { createClient, exampleModelPath, InferenceCancelledError, RequestTimeoutError, type CompletionRun } from "@rein/sdk";
+import { createClient, InferenceCancelledError, RequestTimeoutError, type CompletionRun } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 const client = createClient();
 const modelId = await client.loadModel({ modelSrc: await exampleModelPath() });

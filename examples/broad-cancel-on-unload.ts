@@ -4,7 +4,8 @@
  *
  *   npm run example:unload
  */
-import { createClient, exampleModelPath, InferenceCancelledError, type CompletionRun, type ReinClient } from "@rein/sdk";
+import { createClient, InferenceCancelledError, type CompletionRun, type ReinClient } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 const client = createClient();
 // Two sequences: two completions run at once, a third waits in the model's queue.

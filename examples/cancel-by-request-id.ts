@@ -8,7 +8,8 @@
  *   npm run example:cancel                       # generated tiny model
  *   REIN_MODEL=./qwen3-0.6b-q4.gguf npm run example:cancel
  */
-import { cancel, close, completion, exampleModelPath, InferenceCancelledError, loadModel, unloadModel } from "@rein/sdk";
+import { cancel, close, completion, InferenceCancelledError, loadModel, unloadModel } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 // How long the completion may stream before we cancel it.
 const CANCEL_AFTER_MS = 150;

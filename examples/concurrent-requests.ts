@@ -6,7 +6,8 @@
  *
  *   npm run example:concurrent
  */
-import { createClient, exampleModelPath, oneAtATimePerModel, RequestRejectedByPolicyError, type CompletionRun, type LogMessage } from "@rein/sdk";
+import { createClient, oneAtATimePerModel, RequestRejectedByPolicyError, type CompletionRun, type LogMessage } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 const modelSrc = await exampleModelPath();
 const history = [{ role: "user" as const, content: "Count the stars." }];

@@ -7,7 +7,8 @@
  *
  *   npm run example:parent-child
  */
-import { createClient, exampleModelPath, InferenceCancelledError, type CompletionRun, type LogMessage } from "@rein/sdk";
+import { createClient, InferenceCancelledError, type CompletionRun, type LogMessage } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 // Lifecycle lines from the worker tell us when each request really started and ended (no guessing with timers).
 const waiting = new Map<string, () => void>();

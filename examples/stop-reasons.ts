@@ -8,7 +8,8 @@
  *
  *   npm run example:stop-reasons
  */
-import { createClient, exampleModelPath, type CompletionParams, type CompletionRun } from "@rein/sdk";
+import { createClient, type CompletionParams, type CompletionRun } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 
 const client = createClient();
 // The generated tiny model never emits EOS unless asked to; with REIN_MODEL both paths are your model.

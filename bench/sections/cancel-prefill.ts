@@ -1,4 +1,4 @@
-import { testModelPath } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import type { ReinClient } from "@rein/sdk";
 import type { BenchContext } from "../bench-context.ts";
 import { cancelLatencyMs, cancelledDuringPrefill, cancelToStopMs, present, type GenerationSettings, type GenerationTrace } from "../harness/generation-trace.ts";

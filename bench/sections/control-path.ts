@@ -1,4 +1,5 @@
-import { testModelPath, type CompletionRun, type ReinClient } from "@rein/sdk";
+import { type CompletionRun, type ReinClient } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import type { BenchContext } from "../bench-context.ts";
 import { resolveChatWrapper } from "node-llama-cpp";
 import { createPlainContext, loadPlainModel, plainLlama } from "../harness/plain-engine.ts";

@@ -1,4 +1,5 @@
-import { InferenceCancelledError, RequestTimeoutError, testModelPath, type ReinClient } from "@rein/sdk";
+import { InferenceCancelledError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import type { BenchContext } from "../bench-context.ts";
 import { shortHistory } from "../harness/prompts.ts";
 import type { WorkerMemory } from "../harness/memory-op.ts";

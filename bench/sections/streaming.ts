@@ -1,4 +1,4 @@
-import { testModelPath } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import type { BenchContext } from "../bench-context.ts";
 import type { ModelPreset } from "../bench-options.ts";
 import { decodeTokensPerSecond, present, timeToFirstChunkMs, type GenerationSettings, type GenerationTrace } from "../harness/generation-trace.ts";

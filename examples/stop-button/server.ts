@@ -14,7 +14,8 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createClient, exampleModelPath } from "@rein/sdk";
+import { createClient } from "@rein/sdk";
+import { exampleModelPath } from "@rein/test-model";
 import { OutcomeBook, readJson, streamCompletion } from "./completion-stream.ts";
 
 const PORT = Number(process.env.PORT ?? 0);

@@ -1,4 +1,4 @@
-import { testModelPath } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startRein, type ReinProcess } from "./cli-process.ts";
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { testModelPath } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { reinBin, startProcess, type ReinProcess } from "./cli-process.ts";
 

@@ -1,4 +1,5 @@
-import { createClient, testModelPath, type ClientOptions, type ReinClient } from "@rein/sdk";
+import { createClient, type ClientOptions, type ReinClient } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 
 /**
  * A client for tests: one thread per model (more collapses decode on a 2-core

@@ -1,4 +1,4 @@
-/** Entry point of `rein` (run through tsx by bin/rein.js). */
+/** Entry point of `rein`: bin/rein.js imports it (built, or from source through tsx inside the repository). */
 import { createProgram } from "./program.ts";
 
 await createProgram().parseAsync(process.argv);

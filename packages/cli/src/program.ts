@@ -1,4 +1,4 @@
-import { testModelPath } from "@rein/sdk";
+import { testModelPath } from "@rein/test-model";
 import { Command, InvalidArgumentError } from "commander";
 import { runChat } from "./chat/chat-session.ts";
 

@@ -14,7 +14,6 @@ export { RequestGroup } from "./run/request-group.ts";
 export { nextHistory } from "./run/next-history.ts";
 export { handleShutdownSignals } from "./client/signal-handlers.ts";
 export type { DecoratedPromise } from "./requests/decorated-promise.ts";
-export { exampleModelPath, testModelPath } from "./test-model.ts";
 export {
   oneAtATimePerModel,
   ReinError,

@@ -4,8 +4,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createFrameGuard, Event, encodeJson, WorkerStartFailedError, type LogMessage, type WorkerConfig } from "@rein/protocol";
 import RPC from "bare-rpc";
-import { getModuleVersion } from "node-llama-cpp";
 import { DownloadManager } from "./download/index.ts";
+import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
 import { ModelStore } from "./engine/model-store.ts";
 import { endGroup } from "./ops/builtin/group-op.ts";
 import { builtinOps } from "./ops/builtin/index.ts";
@@ -83,10 +83,12 @@ export function startWorker(options: StartWorkerOptions = {}): void {
     services,
     ops,
     controls,
-    engineVersion: () => getModuleVersion(),
+    engineVersion: async () => engineVersion(),
     sendFrame: (requestId, frame) => sendEvent(Event.frame, { requestId, frame }),
     shutdown,
     configure: async (config: WorkerConfig) => {
+      // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
+      setImmediate(warmUpEngine);
       forwardLogs = config.forwardLogs === true;
       if (config.defaultThreads) services.defaultThreads = config.defaultThreads;
       if (config.cacheDir) {

@@ -69,15 +69,16 @@ export class ReinClient {
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
+    const opModules = options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source));
     this.#supervisor = new WorkerSupervisor({
-      spawn: { workerEntry: options.workerEntry, stdio: options.workerStdio },
+      spawn: { workerEntry: options.workerEntry, stdio: options.workerStdio, opModules },
       startTimeoutMs: options.startTimeoutMs,
       closeTimeoutMs: options.closeTimeoutMs,
       config: {
         policies: options.policies,
         defaultThreads: options.threads ?? defaultThreads(),
         cacheDir: options.cacheDir,
-        opModules: options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source)),
+        opModules,
         forwardLogs: options.logger !== undefined,
       },
       onFrame: (message: FrameMessage) => this.#requests.route(message),

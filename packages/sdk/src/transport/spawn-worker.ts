@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Duplex } from "node:stream";
+import { WorkerStartFailedError } from "@rein/protocol";
 
 const require = createRequire(import.meta.url);
 
@@ -15,23 +16,27 @@ export interface SpawnedWorker {
 }
 
 export interface SpawnWorkerOptions {
-  /** Worker entry file; default: `@rein/server`'s own entry. */
+  /** Worker entry file; default: `@rein/server`'s own (built) entry. */
   workerEntry?: string;
+  /** Op modules the worker will import: TypeScript ones need tsx's loader in the worker. */
+  opModules?: readonly string[];
   env?: NodeJS.ProcessEnv;
   /** Where the worker's stdout/stderr go: "inherit" (default) or "ignore". */
   stdio?: "inherit" | "ignore";
 }
 
+const isTypeScript = (file: string) => /\.[mc]?ts$/.test(file);
+
 /**
  * Starts the worker as `node <entry>` with an extra pipe on fd 3 for bare-rpc.
  * stdin/stdout as the channel would be fragile: one `console.log` in the
- * worker would corrupt the framing (NOTES.md). TypeScript entries run through
- * tsx's loader, so nothing needs building first.
+ * worker would corrupt the framing. The built entry runs under plain `node`;
+ * a TypeScript entry (the repository's own source) or TypeScript op modules
+ * run through tsx's loader, which must then be installed beside the app.
  */
 export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
   const entry = options.workerEntry ?? require.resolve("@rein/server/worker-entry");
-  const loaderArgs = /\.[mc]?ts$/.test(entry) ? ["--import", pathToFileURL(require.resolve("tsx")).href] : [];
-  const child = spawn(process.execPath, [...loaderArgs, path.resolve(entry)], {
+  const child = spawn(process.execPath, [...nodeArguments(entry, options.opModules ?? []), path.resolve(entry)], {
     stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit", "pipe"],
     env: options.env ?? process.env,
   });
@@ -42,4 +47,26 @@ export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
     child.once("error", () => resolve({ exitCode: null, signal: null }));
   });
   return { child, channel, exited };
+}
+
+function nodeArguments(entry: string, opModules: readonly string[]): string[] {
+  const typeScriptModule = isTypeScript(entry) ? entry : opModules.find(isTypeScript);
+  if (typeScriptModule === undefined) return [];
+  // A TypeScript entry is the repository's own source: its `@rein/*` imports must resolve to source too.
+  const conditions = isTypeScript(entry) ? ["--conditions=@rein/source"] : [];
+  return [...conditions, "--import", tsxLoader(typeScriptModule)];
+}
+
+function tsxLoader(typeScriptModule: string): string {
+  // The SDK does not depend on tsx: the app that hands it TypeScript brings it (found beside the SDK or the app).
+  for (const base of [import.meta.url, pathToFileURL(path.join(process.cwd(), "package.json")).href]) {
+    try {
+      return pathToFileURL(createRequire(base).resolve("tsx")).href;
+    } catch {
+      // Try the next place.
+    }
+  }
+  throw new WorkerStartFailedError({
+    reason: `${typeScriptModule} is TypeScript, which the worker runs through tsx: install tsx (npm install -D tsx) or pass a built .js file`,
+  });
 }

@@ -1,7 +1,8 @@
 import { ContextOverflowError, type ChatMessage, type CompletionStats } from "@rein/protocol";
-import { LlamaCompletion, type LlamaContextSequence } from "node-llama-cpp";
+import type { LlamaContextSequence } from "node-llama-cpp";
 import { chatPromptTokens } from "./chat-prompt.ts";
 import { evaluatePromptInChunks } from "./chunked-prefill.ts";
+import { loadedEngine } from "./llama-runtime.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 
 export interface GenerationParameters {
@@ -65,6 +66,7 @@ export async function generateCompletion(options: {
   const prefill = await evaluatePromptInChunks({ sequence, tokens, chunkSize: model.config.prefillChunkSize, signal });
   if (signal.aborted) return { stopReason: "aborted", text, stats: stats(prefill.evaluated) };
 
+  const { LlamaCompletion } = loadedEngine();
   const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
   try {
     const response = await completion.generateCompletionWithMeta(beginningToken == null ? tokens : tokens.slice(1), {

@@ -1,4 +1,5 @@
-import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaEmbeddingContext, type LlamaModel } from "node-llama-cpp";
+import type { ChatWrapper, LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import { loadedEngine } from "./llama-runtime.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import { SequencePool } from "./sequence-pool.ts";
 
@@ -37,7 +38,7 @@ export class LoadedModel {
    * Jinja template, which costs 100+ ms, far too much to pay per completion.
    */
   get chatWrapper(): ChatWrapper {
-    this.#chatWrapper ??= resolveChatWrapper(this.model);
+    this.#chatWrapper ??= loadedEngine().resolveChatWrapper(this.model);
     return this.#chatWrapper;
   }
 

@@ -1,4 +1,5 @@
-import { ensureTestModel, type TestModelPreset } from "@rein/test-model";
+import { ensureTestModel } from "./ensure-test-model.ts";
+import type { TestModelPreset } from "./presets.ts";
 
 /**
  * Path of the model examples run on: `REIN_MODEL` when set (a real GGUF),
@@ -6,7 +7,8 @@ import { ensureTestModel, type TestModelPreset } from "@rein/test-model";
  *
  * @example
  * ```ts
- * const modelId = await loadModel({ modelSrc: await exampleModelPath() });
+ * import { exampleModelPath } from "@rein/test-model";
+ * const modelId = await client.loadModel({ modelSrc: await exampleModelPath() });
  * ```
  */
 export async function exampleModelPath(options: { preset?: TestModelPreset; emitsEos?: boolean } = {}): Promise<string> {

@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const sourceDirectory = path.dirname(fileURLToPath(import.meta.url));
+const relativeImport = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["'](\.{1,2}\/[^"']+)["']/g;
+// `import { type A } from` is kept as a side-effect import under verbatimModuleSyntax: only `import type` is free.
+const engineValueImport = /(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+["']node-llama-cpp["']/;
+
+function staticGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, "utf8");
+    for (const match of source.matchAll(relativeImport)) {
+      const statement = match[0].trim();
+      if (/^(?:import|export)\s+type\s/.test(statement)) continue;
+      visit(path.resolve(path.dirname(file), match[1]!));
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
+
+describe("the worker's start path", () => {
+  it("imports node-llama-cpp only dynamically, so the handshake never waits for the engine", () => {
+    const files = staticGraph(path.join(sourceDirectory, "worker-entry.ts"));
+    expect(files.length).toBeGreaterThan(20);
+    const offenders = files.filter((file) => engineValueImport.test(readFileSync(file, "utf8"))).map((file) => path.relative(sourceDirectory, file));
+    expect(offenders).toEqual([]);
+  });
+
+  it("the check itself sees a value import", () => {
+    expect(engineValueImport.test('import { getLlama } from "node-llama-cpp";')).toBe(true);
+    expect(engineValueImport.test('import { type Llama } from "node-llama-cpp";')).toBe(true);
+    expect(engineValueImport.test('import type { Llama } from "node-llama-cpp";')).toBe(false);
+  });
+});

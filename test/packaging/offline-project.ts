@@ -1,0 +1,107 @@
+/**
+ * Builds a fresh npm project outside the repository that depends on the packed tarballs of every Rein package,
+ * and installs it offline from the local npm cache.
+ *
+ * Without a lockfile, `npm install --offline` would need the registry metadata of every dependency, which a cache filled by
+ * `npm ci` does not hold (it keeps tarballs only). So the project gets a lockfile instead: the repository's own
+ * lockfile entries for the run-time dependencies (same versions, same integrity hashes), plus the Rein tarballs;
+ * `npm install --offline` then needs nothing but cached tarballs.
+ *
+ * @example
+ * ```ts
+ * const project = await createOfflineProject({ directory, packages: await packWorkspaces(packDirectory) });
+ * ```
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface PackedPackage {
+  name: string;
+  /** The workspace folder, e.g. `packages/sdk`. */
+  workspace: string;
+  tarball: string;
+}
+
+interface LockEntry {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  link?: boolean;
+  dev?: boolean;
+  name?: string;
+  dependencies?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** An environment for npm and node children that is not the test runner's (its source condition stays out). */
+export function plainEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete environment.NODE_OPTIONS;
+  for (const key of Object.keys(environment)) if (key.startsWith("VITEST") || key.startsWith("npm_")) delete environment[key];
+  return environment;
+}
+
+/** `npm pack` of every workspace (their dist/ must be built: `npm run build`). */
+export function packWorkspaces(destination: string): PackedPackage[] {
+  const output = execFileSync("npm", ["pack", "--workspaces", "--json", "--pack-destination", destination], {
+    cwd: repositoryRoot,
+    env: plainEnvironment(),
+    encoding: "utf8",
+  });
+  const packed = JSON.parse(output) as { name: string; filename: string }[];
+  const lock = readLock();
+  return packed.map(({ name, filename }) => {
+    const workspace = Object.keys(lock.packages).find((key) => key.startsWith("packages/") && lock.packages[key]!.name === name);
+    if (!workspace) throw new Error(`no workspace for ${name}`);
+    return { name, workspace, tarball: path.join(destination, filename) };
+  });
+}
+
+function readLock(): { packages: Record<string, LockEntry> } {
+  return JSON.parse(readFileSync(path.join(repositoryRoot, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+}
+
+function integrityOf(file: string): string {
+  return `sha512-${createHash("sha512").update(readFileSync(file)).digest("base64")}`;
+}
+
+/** Writes package.json and package-lock.json for a project that depends on `packages` (by tarball). */
+export function writeOfflineProject(directory: string, packages: PackedPackage[], type: "module" | "commonjs" = "module"): void {
+  const lock = readLock();
+  const dependencies = Object.fromEntries(packages.map((entry) => [entry.name, `file:${entry.tarball}`]));
+  const lockPackages: Record<string, LockEntry> = { "": { name: "rein-packed-app", dependencies } };
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (entry.dev || entry.link) continue;
+    const nested = /^packages\/([^/]+)\/(node_modules\/.+)$/.exec(key);
+    if (nested) {
+      const owner = packages.find((candidate) => candidate.workspace === `packages/${nested[1]}`);
+      if (owner) lockPackages[`node_modules/${owner.name}/${nested[2]}`] = entry;
+    } else if (key.startsWith("node_modules/")) {
+      lockPackages[key] = entry;
+    }
+  }
+  for (const entry of packages) {
+    const { name: _name, ...workspaceEntry } = lock.packages[entry.workspace]!;
+    lockPackages[`node_modules/${entry.name}`] = { ...workspaceEntry, resolved: `file:${entry.tarball}`, integrity: integrityOf(entry.tarball) };
+  }
+  writeFileSync(path.join(directory, "package.json"), JSON.stringify({ name: "rein-packed-app", private: true, type, dependencies }, null, 2));
+  writeFileSync(path.join(directory, "package-lock.json"), JSON.stringify({ name: "rein-packed-app", lockfileVersion: 3, requires: true, packages: lockPackages }, null, 2));
+}
+
+/**
+ * `npm install --offline` on that lockfile: fails instead of reaching the registry when something is not in
+ * the cache. (`npm ci` would refuse the lockfile: the repository's lockfile, written on Linux, lists only the
+ * Linux builds among node-llama-cpp's optional per-platform binaries, and `npm ci` wants all of them.)
+ */
+export function installOffline(directory: string): void {
+  execFileSync("npm", ["install", "--offline", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: directory,
+    env: plainEnvironment(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Rein as a user installs it: every package packed with `npm pack`, installed from the tarballs into a fresh
+ * project outside the repository (offline, from the local npm cache), and used there under plain `node`, from
+ * CommonJS, from a type-checked TypeScript app, and through the installed `rein` command.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDir } from "../helpers/temp-dir.ts";
+import { installOffline, packWorkspaces, plainEnvironment, repositoryRoot, writeOfflineProject } from "./offline-project.ts";
+
+const fixtures = path.join(repositoryRoot, "test/packaging/fixtures");
+let temp: Awaited<ReturnType<typeof makeTempDir>>;
+let project: string;
+let environment: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  temp = await makeTempDir("rein-packed-");
+  project = path.join(temp.path, "app");
+  mkdirSync(path.join(project, "packs"), { recursive: true });
+  // Pack what the source says now, not a stale dist/.
+  execFileSync("npm", ["run", "build"], { cwd: repositoryRoot, env: plainEnvironment(), stdio: "ignore" });
+  writeOfflineProject(project, packWorkspaces(path.join(project, "packs")));
+  installOffline(project);
+  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
+  environment = plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "cache"), REIN_THREADS: "1" });
+}, 300_000);
+
+afterAll(async () => temp?.remove());
+
+function runNode(file: string): { stdout: string; stderr: string; status: number | null } {
+  const result = spawnSync(process.execPath, [file], { cwd: project, env: environment, encoding: "utf8", timeout: 120_000 });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+describe("the packed packages, installed into a fresh project", () => {
+  it("ship built JavaScript and declarations only, with no run-time dependency on tsx, vitest or the test-model generator", () => {
+    for (const name of ["protocol", "server", "sdk", "cli", "test-model"]) {
+      const manifest = JSON.parse(readFileSync(path.join(project, "node_modules/@rein", name, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>;
+        exports: Record<string, Record<string, string>>;
+      };
+      expect(existsSync(path.join(project, "node_modules/@rein", name, "src")), `${name} ships no sources`).toBe(false);
+      expect(manifest.exports["."]?.types).toMatch(/^\.\/dist\/.+\.d\.ts$/);
+      expect(Object.keys(manifest.dependencies ?? {})).not.toContain("tsx");
+      if (name === "sdk" || name === "server") expect(Object.keys(manifest.dependencies ?? {})).not.toContain("@rein/test-model");
+    }
+    expect(existsSync(path.join(project, "node_modules/tsx"))).toBe(false);
+    expect(existsSync(path.join(project, "node_modules/vitest"))).toBe(false);
+  });
+
+  it("an ES module app under plain node streams, cancels by requestId, embeds, unloads and closes", () => {
+    const { stdout, stderr, status } = runNode("esm-app.mjs");
+    expect(status, stderr).toBe(0);
+    expect(stdout).toMatch(/^loaded rein-test-model-tiny/m);
+    // The built worker entry under plain node: no --import, no tsx, no conditions.
+    expect(stdout).toMatch(/^worker \S*node_modules\/@rein\/server\/dist\/worker-bundle\.js$/m);
+    expect(stdout).toContain("stopReason=cancelled");
+    expect(stdout).toContain("rejected code=52419 cancelled=true partialMatches=true");
+    expect(stdout).toContain("embedded 2 dimension=128");
+    expect(stdout).toContain("unloaded freed=true");
+    expect(stdout).toMatch(/closed\n$/);
+  });
+
+  it("a CommonJS app requires the SDK (Node >= 20.19 loads ES modules through require)", () => {
+    const { stdout, stderr, status } = runNode("cjs-app.cjs");
+    expect(status, stderr).toBe(0);
+    expect(stdout).toMatch(/^completed stopReason=(eos|length) hasText=true$/m);
+    expect(stdout).toContain("invalid code=50001 isInstance=true table=true");
+    expect(stdout).toMatch(/closed\n$/);
+  });
+
+  it.each([
+    ["nodenext", { module: "nodenext", moduleResolution: "nodenext" }],
+    ["bundler", { module: "esnext", moduleResolution: "bundler" }],
+  ])("a TypeScript app type-checks against the declarations (moduleResolution %s, no skipLibCheck)", (mode, resolution) => {
+    const tsconfig = path.join(project, `tsconfig.${mode}.json`);
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: { ...resolution, target: "es2022", lib: ["es2023", "esnext.disposable"], strict: true, noEmit: true, types: ["node"], typeRoots: [path.join(repositoryRoot, "node_modules/@types")] },
+        files: ["ts-app.ts"],
+      }),
+    );
+    const result = spawnSync(path.join(repositoryRoot, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: project, env: environment, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("the installed `rein` command prints its help and answers one chat turn", async () => {
+    const help = spawnSync("npx", ["--offline", "--no-install", "rein", "--help"], { cwd: project, env: environment, encoding: "utf8" });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain("Usage: rein");
+    expect(help.stdout).toContain("chat");
+
+    const chat = spawn(path.join(project, "node_modules/.bin/rein"), ["chat", "--model", "tiny", "--max-tokens", "8", "--temperature", "0"], { cwd: project, env: environment });
+    let stdout = "";
+    let stderr = "";
+    chat.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      // Answer the first prompt once, then end the input: the CLI exits after the reply.
+      if (stdout.endsWith("> ") && !chat.stdin.writableEnded) chat.stdin.end("Hello\n");
+    });
+    chat.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => chat.once("exit", resolve));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/\[length: 8 tokens[^\]]*\]/);
+  });
+});
