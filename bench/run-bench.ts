@@ -13,6 +13,7 @@ import { isoDate, machineInfo, type MachineInfo } from "./machine-info.ts";
 import { formatMebibytes, markdownTable, type BehindNote, type SectionReport } from "./report.ts";
 import { cancelDecodeSection } from "./sections/cancel-decode.ts";
 import { cancelPrefillSection } from "./sections/cancel-prefill.ts";
+import { coldStartSection } from "./sections/cold-start.ts";
 import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
 import { soakSection } from "./sections/soak.ts";
@@ -23,6 +24,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "cancel-prefill": cancelPrefillSection,
   streaming: streamingSection,
   "control-path": controlPathSection,
+  "cold-start": coldStartSection,
   "registry-scale": registryScaleSection,
   soak: soakSection,
 };

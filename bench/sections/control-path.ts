@@ -14,8 +14,7 @@ const NO_SUCH_MODEL = "bench-no-such-model";
 
 /**
  * Section 4: the control path. Cancel RPC round trip (idle and while a
- * generation streams), whether `requestId` exists synchronously, worker spawn
- * + handshake, and model load through Rein against plain node-llama-cpp.
+ * generation streams), whether `requestId` exists synchronously, and model load through Rein against plain node-llama-cpp.
  *
  * @example
  * ```ts
@@ -51,12 +50,6 @@ export async function controlPathSection(context: BenchContext): Promise<Section
       behind.push({ gap: "`run.requestId` was not set right after `completion()` returned.", why: "The id is made after an await.", fix: "Create the id before anything asynchronous (DESIGN §3)." });
     }
   }
-
-  const spawns = quick ? 3 : 6;
-  context.progress(`${spawns} worker spawns`);
-  const spawn = await spawnTimes(threads, modelPath, spawns);
-  addRow("worker spawn + handshake (`ready()`)", summarize(spawn.handshake));
-  addRow("first `loadModel` in a fresh worker (includes getLlama)", summarize(spawn.firstLoad));
 
   const loadRounds = quick ? 5 : 15;
   for (const preset of presets) {
@@ -137,21 +130,6 @@ async function requestIdAvailability(client: ReinClient, modelId: string, count:
     await run.final.catch(() => undefined);
   }
   return { callMicroseconds, allSynchronous };
-}
-
-async function spawnTimes(threads: number, modelPath: string, count: number): Promise<{ handshake: number[]; firstLoad: number[] }> {
-  const handshake: number[] = [];
-  const firstLoad: number[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const startedAt = performance.now();
-    await using client = await startReinClient({ threads });
-    const readyAt = performance.now();
-    await client.loadModel({ modelSrc: modelPath, modelConfig: reinModelConfig({ threads, contextSize: CONTEXT_SIZE, parallel: 1 }) });
-    const loadedAt = performance.now();
-    handshake.push(readyAt - startedAt);
-    firstLoad.push(loadedAt - readyAt);
-  }
-  return { handshake, firstLoad };
 }
 
 async function modelLoadTimes(threads: number, modelPath: string, rounds: number): Promise<{ rein: number[]; plain: number[] }> {

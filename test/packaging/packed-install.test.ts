@@ -1,7 +1,8 @@
 /**
  * Rein as a user installs it: every package packed with `npm pack`, installed from the tarballs into a fresh
  * project outside the repository (offline, from the local npm cache), and used there under plain `node`, from
- * CommonJS, from a type-checked TypeScript app, and through the installed `rein` command.
+ * CommonJS, from a type-checked TypeScript app, and through the installed `rein` command. Also: the built SDK
+ * with an op module written in TypeScript, which the worker runs through tsx (an app that runs under tsx).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +12,20 @@ import { makeTempDir } from "../helpers/temp-dir.ts";
 import { installOffline, packWorkspaces, plainEnvironment, repositoryRoot, writeOfflineProject } from "./offline-project.ts";
 
 const fixtures = path.join(repositoryRoot, "test/packaging/fixtures");
+
+// The built SDK inside the repository, without the source condition, handed a TypeScript op module.
+const script = `
+import { createClient } from "@rein/sdk";
+const client = createClient({ threads: 1, opModules: [${JSON.stringify(path.join(repositoryRoot, "test/fixtures/test-ops.ts"))}] });
+let streamed = "";
+for await (const character of client.stream("test.spell", { text: "abc" })) streamed += character;
+const { pid } = await client.inspect();
+const { readFileSync } = await import("node:fs");
+console.log("streamed " + streamed);
+console.log("worker " + readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0").slice(1).join(" "));
+await client.close();
+`;
+
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 let project: string;
 let environment: NodeJS.ProcessEnv;
@@ -23,7 +38,7 @@ beforeAll(async () => {
   execFileSync("npm", ["run", "build"], { cwd: repositoryRoot, env: plainEnvironment(), stdio: "ignore" });
   writeOfflineProject(project, packWorkspaces(path.join(project, "packs")));
   installOffline(project);
-  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
+  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
   environment = plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "cache"), REIN_THREADS: "1" });
 }, 300_000);
 
@@ -50,7 +65,7 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(existsSync(path.join(project, "node_modules/vitest"))).toBe(false);
   });
 
-  it("an ES module app under plain node streams, cancels by requestId, embeds, unloads and closes", () => {
+  it("an ES module app under plain node streams, cancels by requestId, runs a .js op module, embeds, unloads and closes", () => {
     const { stdout, stderr, status } = runNode("esm-app.mjs");
     expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^loaded rein-test-model-tiny/m);
@@ -58,6 +73,7 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(stdout).toMatch(/^worker \S*node_modules\/@rein\/server\/dist\/worker-bundle\.js$/m);
     expect(stdout).toContain("stopReason=cancelled");
     expect(stdout).toContain("rejected code=52419 cancelled=true partialMatches=true");
+    expect(stdout).toContain("custom op cba");
     expect(stdout).toContain("embedded 2 dimension=128");
     expect(stdout).toContain("unloaded freed=true");
     expect(stdout).toMatch(/closed\n$/);
@@ -106,5 +122,18 @@ describe("the packed packages, installed into a fresh project", () => {
     const code = await new Promise<number | null>((resolve) => chat.once("exit", resolve));
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/\[length: 8 tokens[^\]]*\]/);
+  });
+});
+
+// Here, in the file that builds dist/ first: a second file reading dist/ while this one rebuilds it would race.
+describe("the built SDK", () => {
+  it("runs TypeScript op modules through tsx in the worker, without the repository's source condition", () => {
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: repositoryRoot, env: plainEnvironment({ REIN_THREADS: "1" }), encoding: "utf8", timeout: 60_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain("streamed abc");
+    const worker = /^worker (.*)$/m.exec(result.stdout)?.[1] ?? "";
+    expect(worker).toMatch(/--import file:\S*tsx\S*/);
+    expect(worker).not.toContain("@rein/source");
+    expect(worker).toMatch(/packages\/server\/dist\/worker-bundle\.js/);
   });
 });
