@@ -1,7 +1,8 @@
 import { ContextOverflowError, type ChatMessage, type CompletionStats } from "@rein/protocol";
-import type { LlamaContextSequence } from "node-llama-cpp";
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { chatPromptTokens } from "./chat-prompt.ts";
 import { evaluatePromptInChunks } from "./chunked-prefill.ts";
+import { shiftContextWindow } from "./context-window.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 
@@ -39,6 +40,8 @@ export async function generateCompletion(options: {
   parameters: GenerationParameters;
   signal: AbortSignal;
   onText: (text: string) => void;
+  /** The context filled up and its window moved (prompt kept, oldest generated tokens dropped). */
+  onContextShift?: () => void;
 }): Promise<GenerationResult> {
   const { model, sequence, signal, parameters } = options;
   const startedAt = performance.now();
@@ -68,39 +71,54 @@ export async function generateCompletion(options: {
 
   const { LlamaCompletion } = loadedEngine();
   const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  const maxTokens = parameters.maxTokens ?? DEFAULT_MAX_TOKENS;
+  // LlamaCompletion re-adds the beginning token itself.
+  const withoutBeginning = (state: readonly Token[]) => (beginningToken == null ? [...state] : state.slice(1));
+  let input = withoutBeginning(tokens);
   try {
-    const response = await completion.generateCompletionWithMeta(beginningToken == null ? tokens : tokens.slice(1), {
-      signal,
-      stopOnAbortSignal: true,
-      maxTokens: parameters.maxTokens ?? DEFAULT_MAX_TOKENS,
-      temperature: parameters.temperature ?? 0,
-      topP: parameters.topP,
-      topK: parameters.topK,
-      seed: parameters.seed,
-      customStopTriggers: parameters.stopSequences,
-      onToken: (generated) => {
-        if (signal.aborted) return;
-        generatedTokens += generated.length;
-        firstTokenAt ??= performance.now();
-      },
-      onTextChunk: (chunk) => {
-        // One or two callbacks can still fire after abort(); they were never streamed, so drop them.
-        if (signal.aborted || chunk.length === 0) return;
-        text += chunk;
-        options.onText(chunk);
-      },
-    });
-    const evaluated = tokens.length - prefill.reused;
-    // Once the registry counted a cancel, the caller was told "cancelled": whatever ended generation, report that.
-    switch (response.metadata.stopReason) {
-      case "abort":
-        return { stopReason: "aborted", text, stats: stats(evaluated) };
-      case "maxTokens":
-        return { stopReason: signal.aborted ? "aborted" : "length", text, stats: stats(evaluated) };
-      case "customStopTrigger":
-        return { stopReason: signal.aborted ? "aborted" : "stopSequence", text, stats: stats(evaluated) };
-      default:
-        return { stopReason: signal.aborted ? "aborted" : "eos", text, stats: stats(evaluated) };
+    for (;;) {
+      const response = await completion.generateCompletionWithMeta(input, {
+        signal,
+        stopOnAbortSignal: true,
+        maxTokens: maxTokens - generatedTokens,
+        // Generation stops when the context is full; Rein shifts the window itself (see context-window.ts).
+        disableContextShift: true,
+        contextShiftSize: 1,
+        temperature: parameters.temperature ?? 0,
+        topP: parameters.topP,
+        topK: parameters.topK,
+        seed: parameters.seed,
+        customStopTriggers: parameters.stopSequences,
+        onToken: (generated) => {
+          if (signal.aborted) return;
+          generatedTokens += generated.length;
+          firstTokenAt ??= performance.now();
+        },
+        onTextChunk: (chunk) => {
+          // One or two callbacks can still fire after abort(); they were never streamed, so drop them.
+          if (signal.aborted || chunk.length === 0) return;
+          text += chunk;
+          options.onText(chunk);
+        },
+      });
+      const evaluated = tokens.length - prefill.reused;
+      // Once the registry counted a cancel, the caller was told "cancelled": whatever ended generation, report that.
+      switch (response.metadata.stopReason) {
+        case "abort":
+          return { stopReason: "aborted", text, stats: stats(evaluated) };
+        case "maxTokens":
+          if (signal.aborted) return { stopReason: "aborted", text, stats: stats(evaluated) };
+          if (generatedTokens >= maxTokens) return { stopReason: "length", text, stats: stats(evaluated) };
+          // The context is full before maxTokens: make room and go on from the state the sequence holds.
+          await shiftContextWindow({ sequence, promptTokens: tokens.length });
+          options.onContextShift?.();
+          input = withoutBeginning(sequence.contextTokens);
+          continue;
+        case "customStopTrigger":
+          return { stopReason: signal.aborted ? "aborted" : "stopSequence", text, stats: stats(evaluated) };
+        default:
+          return { stopReason: signal.aborted ? "aborted" : "eos", text, stats: stats(evaluated) };
+      }
     }
   } catch (error) {
     // Aborted before the first token: LlamaCompletion throws signal.reason even with stopOnAbortSignal.

@@ -53,6 +53,10 @@ export const completionOp = defineOp({
         parameters: input,
         signal: context.signal,
         onText: (text) => deltas.push(text),
+        onContextShift: () => {
+          const { metrics } = context.services;
+          metrics.set("completion.contextShifts", (metrics.get("completion.contextShifts") ?? 0) + 1);
+        },
       });
     } finally {
       deltas.flush();
