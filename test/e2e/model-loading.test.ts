@@ -97,6 +97,39 @@ describe("loadModel phases through the real worker", () => {
     expect(snapshot.memory.rss - baseline).toBeLessThan(2 * modelBytes);
   });
 
+  it("a load of the same model sent right after a cancelled one loads it (it never inherits the other caller's cancel)", async () => {
+    const modelSrc = await mediumModel();
+    // A fresh id per round (a distinct config), so each round races a native load that the cancel is aborting.
+    for (let round = 0; round < 3; round += 1) {
+      const modelConfig = { ctx_size: 1024 + round };
+      let cancelSent!: () => void;
+      const cancelIsSent = new Promise<void>((resolve) => (cancelSent = resolve));
+      let cancelled: Promise<{ cancelled: number }> | undefined;
+      const first = client.loadModel({
+        modelSrc,
+        modelConfig,
+        onProgress: (event) => {
+          if (event.phase !== "load" || cancelled) return;
+          cancelled = first.cancel();
+          cancelSent();
+        },
+      });
+      const firstOutcome = first.then(
+        (modelId) => ({ modelId }),
+        (error: unknown) => ({ error }),
+      );
+      await cancelIsSent;
+      // Written to the worker right after the cancel: it finds the aborting load of the same id.
+      const modelId = await client.loadModel({ modelSrc, modelConfig });
+      expect((await client.inspect()).models.map((model) => model.modelId)).toContain(modelId);
+      const outcome = await firstOutcome;
+      if ("error" in outcome) expect(InferenceCancelledError.isInstance(outcome.error)).toBe(true);
+      else await client.unloadModel({ modelId });
+      await client.unloadModel({ modelId });
+    }
+    expect((await client.inspect()).models).toEqual([]);
+  });
+
   it("cancel by modelId reaches a load in progress (loads are filed under the id they will create)", async () => {
     const progress = recordProgress();
     const load = client.loadModel({ modelSrc: server.url("/slow.gguf"), modelConfig: { ctx_size: 1500 }, onProgress: progress.onProgress });

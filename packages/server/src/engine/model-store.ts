@@ -58,7 +58,8 @@ export class ModelStore {
       return loaded;
     }
     let pending = this.#pending.get(options.modelId);
-    if (!pending) {
+    // A load whose every caller left is being aborted: joining it would hand this caller their cancel reason.
+    if (!pending || pending.controller.signal.aborted) {
       pending = this.#startLoad(options);
       this.#pending.set(options.modelId, pending);
     }
@@ -122,9 +123,13 @@ export class ModelStore {
     const reportProgress = (fraction: number) => {
       for (const listener of pending.progressListeners) listener(fraction);
     };
+    const forget = () => {
+      // A newer load of the same id may have replaced this one (see acquire): leave that one in place.
+      if (this.#pending.get(options.modelId) === pending) this.#pending.delete(options.modelId);
+    };
     pending.promise = loadNative(options, controller.signal, reportProgress).then(
       async (model) => {
-        this.#pending.delete(options.modelId);
+        forget();
         if (pending.subscribers === 0) {
           // Everyone cancelled while the last native step was finishing: free it now.
           await model.dispose();
@@ -135,7 +140,7 @@ export class ModelStore {
         return model;
       },
       (error: unknown) => {
-        this.#pending.delete(options.modelId);
+        forget();
         throw error;
       },
     );
