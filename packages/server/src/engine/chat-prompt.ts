@@ -15,6 +15,7 @@ export function chatPromptTokens(
   chatWrapper: ChatWrapper,
   history: readonly ChatMessage[] | readonly ChatHistoryItem[],
   functions?: ChatModelFunctions,
+  options: { forLlamaChat?: boolean } = {},
 ): { tokens: Token[]; beginningToken: Token | null } {
   const chatHistory = isChatHistory(history) ? [...history] : toChatHistory(history);
   // An open assistant turn at the end makes the template end with the assistant header.
@@ -22,6 +23,8 @@ export function chatPromptTokens(
   const { contextText } = chatWrapper.generateContextState({ chatHistory, availableFunctions: functions, documentFunctionParams: functions ? true : undefined });
   const body = contextText.tokenize(model.tokenizer, "trimLeadingSpace");
   const beginningToken = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+  // LlamaChat evaluates the template's own BOS and adds none: with functions (the LlamaChat path) match it exactly.
+  if (options.forLlamaChat) return { tokens: body[0] === beginningToken || beginningToken == null ? body : [beginningToken, ...body], beginningToken };
   return { tokens: beginningToken == null ? body : [beginningToken, ...body], beginningToken };
 }
 

@@ -52,7 +52,7 @@ export async function generateChatTurn(options: {
 }): Promise<ChatTurnResult> {
   const { model, sequence, signal, parameters } = options;
   const startedAt = performance.now();
-  const { tokens } = chatPromptTokens(model.model, options.chatWrapper, options.history, options.functions);
+  const { tokens } = chatPromptTokens(model.model, options.chatWrapper, options.history, options.functions, { forLlamaChat: true });
   if (tokens.length >= model.config.ctxSize) {
     throw new ContextOverflowError({ promptTokens: tokens.length, contextSize: model.config.ctxSize, modelId: model.modelId });
   }
