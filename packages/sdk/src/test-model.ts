@@ -1,4 +1,4 @@
-import { ensureTestModel, type TestModelPreset } from "@rein/test-model";
+import { ensureTestModel, type TestModelPreset, type TestModelScript } from "@rein/test-model";
 
 /**
  * Path of the model examples run on: `REIN_MODEL` when set (a real GGUF),
@@ -15,6 +15,6 @@ export async function exampleModelPath(options: { preset?: TestModelPreset; emit
 }
 
 /** Path of a generated test model (never `REIN_MODEL`): deterministic weights, llama architecture. */
-export function testModelPath(options: { preset?: TestModelPreset; emitsEos?: boolean } = {}): Promise<string> {
-  return ensureTestModel({ preset: options.preset ?? "tiny", emitsEos: options.emitsEos ?? false });
+export function testModelPath(options: { preset?: TestModelPreset; emitsEos?: boolean; script?: TestModelScript } = {}): Promise<string> {
+  return ensureTestModel({ preset: options.preset ?? "tiny", emitsEos: options.emitsEos ?? false, script: options.script });
 }

@@ -6,3 +6,5 @@ export { DEFAULT_TEST_MODEL_SEED, TEST_MODEL_GENERATOR_VERSION } from "./test-mo
 export type { TestModelOptions } from "./test-model-options.ts";
 export { writeTestModel } from "./write-test-model.ts";
 export type { WrittenTestModel } from "./write-test-model.ts";
+export { SCRIPTED_TOOL, SCRIPTS, TEST_MODEL_SCRIPTS } from "./scripts.ts";
+export type { ScriptDefinition, TestModelScript } from "./scripts.ts";
