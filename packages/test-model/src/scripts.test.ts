@@ -63,7 +63,7 @@ describe("scripted test models through node-llama-cpp's own parsing", () => {
     expect(response.functionCalls).toEqual([
       expect.objectContaining({ functionName: "get_weather", params: SCRIPTED_TOOL.arguments }),
     ]);
-    expect(JSON.stringify(response.functionCalls![0]!.raw)).toContain('||call: get_weather');
+    expect(JSON.stringify((response.functionCalls as unknown as { raw: unknown }[])[0]!.raw)).toContain('||call: get_weather');
   });
 
   it("thinking: resolves to the Jinja template wrapper with <think> segments; the thought arrives as a segment, the answer as text", async () => {

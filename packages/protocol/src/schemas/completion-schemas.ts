@@ -16,7 +16,9 @@ const toolMessageSchema = z
   .object({ role: z.literal("tool"), toolCallId: z.string().min(1, "must not be empty").max(256), content: contentSchema })
   .strict();
 
-export const chatMessageSchema = z.union([plainMessageSchema, assistantMessageSchema, toolMessageSchema]);
+export const chatMessageSchema = z.discriminatedUnion("role", [plainMessageSchema, assistantMessageSchema, toolMessageSchema], {
+  error: "must be one of system, user, assistant, tool",
+});
 
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
