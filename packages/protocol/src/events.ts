@@ -42,7 +42,8 @@ export interface SerializedErrorData {
 export type CompletionEvent =
   | { type: "contentDelta"; seq: number; text: string }
   | { type: "thinkingDelta"; seq: number; text: string }
-  | { type: "toolCall"; seq: number; call: ToolCallData }
+  /** `parsedAt`: epoch ms (`performance.timeOrigin + performance.now()` in the worker) when the call was parsed, for latency metrics. */
+  | { type: "toolCall"; seq: number; call: ToolCallData; parsedAt?: number }
   | { type: "toolResult"; seq: number; id: string; result: unknown }
   | { type: "toolError"; seq: number; id: string; error: { reason: ToolErrorReason; message: string } }
   | { type: "completionStats"; seq: number; stats: CompletionStats }

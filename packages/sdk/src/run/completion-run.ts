@@ -106,7 +106,7 @@ export class CompletionRun implements AsyncDisposable {
     request.onSettle(() => this.#toolLoop?.abort());
     request.onFrame = (frame) => {
       if (frame.type !== "chunk" || this.#queue.ended) return;
-      const chunk = frame.value as { type?: string; text?: unknown; calls?: unknown };
+      const chunk = frame.value as { type?: string; text?: unknown; calls?: unknown; parsedAt?: unknown };
       if (chunk.type === "contentDelta" && typeof chunk.text === "string") {
         this.#streamedText += chunk.text;
         this.#push({ type: "contentDelta", text: chunk.text });
@@ -117,7 +117,7 @@ export class CompletionRun implements AsyncDisposable {
         const calls = chunk.calls as ToolCallData[];
         for (const call of calls) {
           this.#calls.push(call);
-          this.#push({ type: "toolCall", call });
+          this.#push(typeof chunk.parsedAt === "number" ? { type: "toolCall", call, parsedAt: chunk.parsedAt } : { type: "toolCall", call });
         }
         void this.#toolLoop?.onCalls(calls);
       }

@@ -26,6 +26,8 @@ export interface ChatTurnResult {
   /** Thought segments, exactly as passed to `onThought`. */
   thinkingText: string;
   calls: ChatTurnCall[];
+  /** Epoch ms (`performance.timeOrigin` based, comparable across processes) when the last call was parsed. */
+  lastCallAt: number | null;
   stats: CompletionStats;
 }
 
@@ -60,6 +62,7 @@ export async function generateChatTurn(options: {
   let thinkingText = "";
   let generatedTokens = 0;
   let firstTokenAt: number | null = null;
+  let lastCallAt: number | null = null;
   const stats = (evaluatedPromptTokens: number): CompletionStats => {
     const decodeMs = firstTokenAt == null ? 0 : performance.now() - firstTokenAt;
     return {
@@ -76,6 +79,7 @@ export async function generateChatTurn(options: {
     text,
     thinkingText,
     calls: signal.aborted ? [] : calls,
+    lastCallAt,
     stats: stats(evaluated),
   });
 
@@ -117,7 +121,12 @@ export async function generateChatTurn(options: {
   };
   try {
     const response = options.functions
-      ? await chat.generateResponse(history, { ...common, functions: options.functions, documentFunctionParams: true })
+      ? await chat.generateResponse(history, {
+          ...common,
+          functions: options.functions,
+          documentFunctionParams: true,
+          onFunctionCall: () => (lastCallAt = performance.timeOrigin + performance.now()),
+        })
       : await chat.generateResponse(history, { ...common, grammar: options.grammar });
     const calls = (response.functionCalls ?? []).map((call) => ({ name: call.functionName, params: call.params }));
     switch (response.metadata.stopReason) {

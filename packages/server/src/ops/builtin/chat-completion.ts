@@ -99,7 +99,7 @@ export async function runChatCompletion(options: {
     }
     deltas.flush();
     thoughts.flush();
-    context.emit({ type: "toolCalls", calls });
+    context.emit({ type: "toolCalls", calls, parsedAt: turn.lastCallAt });
     const pending = appendCalls(history, turn.text, calls);
     if (input.awaitToolResults !== true) return outcome("toolCalls");
     const answer = await toolResultsMailbox.wait(context.requestId, context.signal);
