@@ -101,7 +101,7 @@ export async function toolLoopSection(context: BenchContext): Promise<SectionRep
     ["second turn", "prompt tokens evaluated (median) of its whole prompt"],
     [
       ["Rein (same sequence, KV cache kept between steps)", prefill(rein.secondTurn)],
-      ["plain LlamaChat (same sequence, `lastEvaluationContextWindow`)", prefill(plain.secondTurn)],
+      ["plain LlamaChat (same sequence, kept state)", prefill(plain.secondTurn)],
     ],
   );
   const behind: BehindNote[] = [];
@@ -137,19 +137,12 @@ async function plainTwoSteps(sequence: LlamaContextSequence, chatWrapper: Return
       { type: "model", response: [{ type: "functionCall", name: call.functionName, params: call.params, result, rawCall: call.raw }] },
     ];
     const before = [...sequence.contextTokens];
-    let generatedTokens = 0;
-    await chat.generateResponse(next, {
-      functions,
-      documentFunctionParams: true,
-      lastEvaluationContextWindow: { history: first.lastEvaluation.contextWindow },
-      onToken: (tokens) => (generatedTokens += tokens.length),
-    });
-    const after = sequence.contextTokens;
+    // The second turn's prompt as LlamaChat renders it; what it must evaluate is what differs from the kept state.
+    const prompt = chatWrapper.generateContextState({ chatHistory: next, availableFunctions: functions, documentFunctionParams: true }).contextText.tokenize(sequence.model.tokenizer, "trimLeadingSpace");
     let common = 0;
-    while (common < before.length && common < after.length && before[common] === after[common]) common += 1;
-    // What the second turn evaluated beyond the kept prefix, less what it generated; its prompt is the rest.
-    const evaluated = after.length - common - generatedTokens;
-    return { handOff: handlerStartedAt - parsedAt, secondTurn: { evaluated, prompt: after.length - generatedTokens } };
+    while (common < before.length && common < prompt.length && before[common] === prompt[common]) common += 1;
+    await chat.generateResponse(next, { functions, documentFunctionParams: true });
+    return { handOff: handlerStartedAt - parsedAt, secondTurn: { evaluated: prompt.length - common, prompt: prompt.length } };
   } finally {
     chat.dispose({ disposeSequence: false });
   }
