@@ -57,7 +57,7 @@ export interface CompletionFeatures {
   /** The history the run was started with, for `final.history`. */
   history?: readonly ChatMessage[];
   /** Present when the run executes tools in the app. */
-  tools?: Omit<ToolLoopOptions, "requestId" | "push">;
+  tools?: Omit<ToolLoopOptions, "requestId" | "push" | "onFailure">;
   /** A zod schema of `responseFormat`: `final.object` must pass it. */
   objectSchema?: z.ZodType;
 }
@@ -101,7 +101,15 @@ export class CompletionRun implements AsyncDisposable {
     this.requestId = request.requestId;
     this.#cancel = cancel;
     this.#features = features;
-    this.#toolLoop = features.tools && new ToolLoop({ ...features.tools, requestId: request.requestId, push: (event) => this.#push(event) });
+    this.#toolLoop =
+      features.tools &&
+      new ToolLoop({
+        ...features.tools,
+        requestId: request.requestId,
+        push: (event) => this.#push(event),
+        // The worker waits for an answer that will not come: stop it; the run rejects with the failure.
+        onFailure: () => void this.#cancel().catch(() => undefined),
+      });
     // Whatever settles the request (reply, cancel, deadline, worker death) also stops a tool still running.
     request.onSettle(() => this.#toolLoop?.abort());
     request.onFrame = (frame) => {

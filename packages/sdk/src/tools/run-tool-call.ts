@@ -2,6 +2,9 @@ import type { ToolCallData, ToolErrorReason } from "@rein/protocol";
 import { isZodSchema } from "./json-schema-input.ts";
 import type { ToolSet } from "./tool-definition.ts";
 
+/** What the worker accepts for one result (the history's content limit). */
+export const MAX_RESULT_CHARACTERS = 4_000_000;
+
 export type ToolOutcome =
   | { ok: true; result: unknown; content: string }
   | { ok: false; reason: ToolErrorReason; message: string; cause?: unknown };
@@ -36,6 +39,7 @@ export async function runToolCall(tools: ToolSet, call: ToolCallData, options: {
   try {
     const content = JSON.stringify(result === undefined ? null : result);
     if (typeof content !== "string") throw new TypeError(`${typeof result} has no JSON form`);
+    if (content.length > MAX_RESULT_CHARACTERS) throw new RangeError(`its JSON is ${content.length} characters, more than ${MAX_RESULT_CHARACTERS}`);
     return { ok: true, result, content };
   } catch (error) {
     return { ok: false, reason: "unserializableResult", message: `"${call.name}" returned a value that cannot be turned into JSON: ${error instanceof Error ? error.message : String(error)}`, cause: error };

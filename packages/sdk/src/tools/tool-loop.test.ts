@@ -38,4 +38,28 @@ describe("ToolLoop", () => {
     expect(events).toEqual([]);
     expect(answers).toEqual([]);
   });
+
+  it("an answer the worker refuses (over the payload limit) stops the run instead of leaving the worker waiting", async () => {
+    const refused = new Error("payload too large");
+    const failures: unknown[] = [];
+    const loop = new ToolLoop({
+      tools: { big: { execute: () => "x".repeat(4_000_001) }, small: { execute: () => "ok" } },
+      maxSteps: 8,
+      toolErrors: "feedBack",
+      requestId,
+      push: () => undefined,
+      send: () => Promise.reject(refused),
+      onFailure: (error) => failures.push(error),
+    });
+    await loop.onCalls([{ id: "c1", name: "small", arguments: {} }]);
+    expect(failures).toEqual([refused]);
+    expect(loop.failure).toBe(refused);
+    expect(loop.signal.aborted).toBe(true);
+  });
+
+  it("a result larger than the worker accepts is a toolError, not a refused answer", async () => {
+    const { loop, events } = loopWith({ big: { execute: () => "x".repeat(4_000_001) } });
+    await loop.onCalls([{ id: "c1", name: "big", arguments: {} }]);
+    expect(events).toEqual([{ type: "toolError", id: "c1", error: { reason: "unserializableResult", message: expect.stringContaining("more than 4000000") } }]);
+  });
 });

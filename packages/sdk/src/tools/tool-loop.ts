@@ -1,4 +1,4 @@
-import { ToolCallFailedError, type CompletionEvent, type ToolCallData, type ToolResultsInput } from "@rein/protocol";
+import { ToolCallFailedError, WorkerCrashedError, WorkerShutdownError, type CompletionEvent, type ToolCallData, type ToolResultsInput } from "@rein/protocol";
 import { runToolCall, type ToolOutcome } from "./run-tool-call.ts";
 import type { ToolSet } from "./tool-definition.ts";
 
@@ -15,6 +15,11 @@ export interface ToolLoopOptions {
   push: (event: ToolEvent) => void;
   /** Sends the answer to the worker (the `completion.toolResults` control). */
   send: (answer: ToolAnswer) => Promise<unknown>;
+  /**
+   * The loop cannot go on (the answer was refused, e.g. over the payload limit, or a bug): the run must
+   * stop instead of leaving the worker waiting. `failure` holds the error the run rejects with.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 /** Default cap on model turns of one run. */
@@ -31,8 +36,8 @@ export const DEFAULT_MAX_STEPS = 8;
 export class ToolLoop {
   /** The JSON text each call's result was sent as, by call id (for the run's history). */
   readonly contents = new Map<string, string>();
-  /** Set when `toolErrors: "throw"` stopped the run; the run rejects with it. */
-  failure: ToolCallFailedError | undefined;
+  /** Set when `toolErrors: "throw"` or a refused answer stopped the run; the run rejects with it. */
+  failure: unknown;
   readonly #controller = new AbortController();
   readonly #options: ToolLoopOptions;
   #steps = 0;
@@ -50,8 +55,16 @@ export class ToolLoop {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 
-  /** Handles the calls of one finished model turn. Never throws. */
+  /** Handles the calls of one finished model turn. Never throws: a failure stops the run instead. */
   async onCalls(calls: readonly ToolCallData[]): Promise<void> {
+    try {
+      await this.#handle(calls);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #handle(calls: readonly ToolCallData[]): Promise<void> {
     this.#steps += 1;
     const { tools, requestId } = this.#options;
     const signal = this.#controller.signal;
@@ -93,8 +106,19 @@ export class ToolLoop {
 
   async #send(answer: ToolAnswer): Promise<void> {
     if (this.#controller.signal.aborted) return;
-    // A lost answer (worker gone, run already ended) settles the run through its own request.
-    await this.#options.send(answer).catch(() => undefined);
+    try {
+      await this.#options.send(answer);
+    } catch (error) {
+      // Worker gone: the run settles through its own request. Anything else (a refused answer) must not leave the worker waiting.
+      if (!WorkerCrashedError.isInstance(error) && !WorkerShutdownError.isInstance(error)) this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.failure ??= error;
+    this.abort(error);
+    this.#options.onFailure?.(error);
   }
 }
 
