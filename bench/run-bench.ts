@@ -18,6 +18,7 @@ import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
 import { soakSection } from "./sections/soak.ts";
 import { streamingSection } from "./sections/streaming.ts";
+import { toolLoopSection } from "./sections/tool-loop.ts";
 
 const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionReport>> = {
   "cancel-decode": cancelDecodeSection,
@@ -27,6 +28,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "cold-start": coldStartSection,
   "registry-scale": registryScaleSection,
   soak: soakSection,
+  "tool-loop": toolLoopSection,
 };
 
 interface SectionOutcome {
@@ -84,7 +86,7 @@ function renderReport(options: BenchOptions, machine: MachineInfo, outcomes: Sec
     `--threads ${options.threads}`,
     `--repetitions ${options.repetitions}`,
     options.soakRequests === (options.quick ? 300 : 1_000) ? "" : `--soak ${options.soakRequests}`,
-    options.only.length === 6 ? "" : `--only ${options.only.join(",")}`,
+    options.only.length === Object.keys(SECTIONS).length ? "" : `--only ${options.only.join(",")}`,
   ].filter(Boolean);
   const machineTable = markdownTable(
     ["machine", ""],

@@ -1,5 +1,15 @@
 /** Why a completion stopped. */
-export type StopReason = "eos" | "length" | "stopSequence" | "cancelled" | "timeout" | "error";
+export type StopReason = "eos" | "length" | "stopSequence" | "toolCalls" | "maxSteps" | "cancelled" | "timeout" | "error";
+
+/** One call the model made; `arguments` conform to the tool's parameters grammar. */
+export interface ToolCallData {
+  id: string;
+  name: string;
+  arguments: unknown;
+}
+
+/** Why a tool call produced no result; the model reads the message, the app gets the reason. */
+export type ToolErrorReason = "unknownTool" | "invalidArguments" | "executeFailed" | "unserializableResult";
 
 /** Numbers a completion reports about itself. Times are milliseconds. */
 export interface CompletionStats {
@@ -15,7 +25,9 @@ export interface CompletionStats {
 /** Output a request produced before it was cancelled or timed out. */
 export interface PartialOutput {
   text?: string;
-  toolCalls?: unknown[];
+  /** Calls the model completed before the stop (every step of a tool loop). */
+  toolCalls?: ToolCallData[];
+  thinkingText?: string;
   stats?: CompletionStats;
 }
 
@@ -29,7 +41,11 @@ export interface SerializedErrorData {
 
 export type CompletionEvent =
   | { type: "contentDelta"; seq: number; text: string }
-  | { type: "toolCall"; seq: number; call: unknown }
+  | { type: "thinkingDelta"; seq: number; text: string }
+  /** `parsedAt`: epoch ms (`performance.timeOrigin + performance.now()` in the worker) when the call was parsed, for latency metrics. */
+  | { type: "toolCall"; seq: number; call: ToolCallData; parsedAt?: number }
+  | { type: "toolResult"; seq: number; id: string; result: unknown }
+  | { type: "toolError"; seq: number; id: string; error: { reason: ToolErrorReason; message: string } }
   | { type: "completionStats"; seq: number; stats: CompletionStats }
   | { type: "completionDone"; seq: number; stopReason: StopReason; error?: SerializedErrorData };
 

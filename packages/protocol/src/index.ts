@@ -5,6 +5,8 @@ export type {
   CompletionEvent,
   CompletionStats,
   PartialOutput,
+  ToolCallData,
+  ToolErrorReason,
   ProgressEvent,
   SerializedErrorData,
   StopReason,
@@ -21,6 +23,7 @@ export {
   RequestNotFoundError,
   RequestRejectedByPolicyError,
   RequestTimeoutError,
+  ToolCallFailedError,
 } from "./errors/error-classes.ts";
 export type { CancelReason, PolicyRule } from "./errors/error-classes.ts";
 export {
@@ -59,6 +62,19 @@ export {
 export type { LoadModelInput, ModelConfig, UnloadModelInput } from "./schemas/model-schemas.ts";
 export { chatMessageSchema, completionInputSchema } from "./schemas/completion-schemas.ts";
 export type { ChatMessage, CompletionInput } from "./schemas/completion-schemas.ts";
+export {
+  grammarJsonSchema,
+  responseFormatSchema,
+  TOOL_NAME_PATTERN,
+  toolCallSchema,
+  toolChoiceSchema,
+  toolDefinitionSchema,
+  toolResultSchema,
+  toolResultsInputSchema,
+} from "./schemas/tool-schemas.ts";
+export type { ResponseFormat, ToolCall, ToolChoice, ToolDefinition, ToolResultsInput } from "./schemas/tool-schemas.ts";
+export { findUnsupportedJsonSchemaKeyword, SUPPORTED_JSON_SCHEMA_KEYWORDS } from "./schemas/json-schema-subset.ts";
+export type { JsonSchemaSubsetIssue } from "./schemas/json-schema-subset.ts";
 export { embedInputSchema } from "./schemas/embed-schemas.ts";
 export type { EmbedInput, EmbedResult } from "./schemas/embed-schemas.ts";
 export { downloadAssetInputSchema } from "./schemas/download-schemas.ts";

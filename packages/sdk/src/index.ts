@@ -9,6 +9,12 @@ export type { CompletionParams, DownloadAssetParams, EmbedParams, LoadModelParam
 export type { ClientOptions, ReinLogger, RequestOptions } from "./client/client-options.ts";
 export { CompletionRun } from "./run/completion-run.ts";
 export type { CompletionFinal } from "./run/completion-run.ts";
+export type { CompletionStep } from "./run/run-history.ts";
+export { tool } from "./tools/tool-definition.ts";
+export type { Tool, ToolExecuteOptions, ToolSet } from "./tools/tool-definition.ts";
+export type { CompletionToolOptions } from "./tools/completion-features.ts";
+export type { SchemaInput } from "./tools/json-schema-input.ts";
+export { DEFAULT_MAX_STEPS } from "./tools/tool-loop.ts";
 export { OpStream } from "./run/op-stream.ts";
 export { RequestGroup } from "./run/request-group.ts";
 export { nextHistory } from "./run/next-history.ts";
@@ -24,6 +30,9 @@ export {
   InferenceCancelledError,
   RequestRejectedByPolicyError,
   RequestTimeoutError,
+  ToolCallFailedError,
+  findUnsupportedJsonSchemaKeyword,
+  SUPPORTED_JSON_SCHEMA_KEYWORDS,
   AsyncDisposeUnavailableError,
   ChecksumMismatchError,
   ContextOverflowError,
@@ -54,6 +63,9 @@ export type {
   RequestKind,
   RequestState,
   StopReason,
+  ToolCallData,
+  ToolChoice,
+  ToolErrorReason,
   LogMessage,
   RequestSnapshot,
   WorkerSnapshot,

@@ -10,6 +10,7 @@ import { ModelStore } from "./engine/model-store.ts";
 import { endGroup } from "./ops/builtin/group-op.ts";
 import { builtinOps } from "./ops/builtin/index.ts";
 import { unloadModel } from "./ops/controls/unload-model.ts";
+import { deliverToolResults } from "./ops/builtin/tool-results-mailbox.ts";
 import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { defaultPolicies } from "./default-policies.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
@@ -64,6 +65,7 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   const controls = new Map<string, ControlHandler>([
     ["unloadModel", unloadModel],
     ["endGroup", endGroup],
+    ["completion.toolResults", deliverToolResults],
   ]);
 
   let shuttingDown: Promise<void> | undefined;

@@ -7,3 +7,5 @@ export type { TestModelOptions } from "./test-model-options.ts";
 export { writeTestModel } from "./write-test-model.ts";
 export type { WrittenTestModel } from "./write-test-model.ts";
 export { exampleModelPath, testModelPath } from "./model-paths.ts";
+export { SCRIPTED_TOOL, SCRIPTS, TEST_MODEL_SCRIPTS } from "./scripts.ts";
+export type { ScriptDefinition, TestModelScript } from "./scripts.ts";

@@ -1,5 +1,6 @@
 import { ensureTestModel } from "./ensure-test-model.ts";
 import type { TestModelPreset } from "./presets.ts";
+import type { TestModelScript } from "./scripts.ts";
 
 /**
  * Path of the model examples run on: `REIN_MODEL` when set (a real GGUF),
@@ -17,6 +18,6 @@ export async function exampleModelPath(options: { preset?: TestModelPreset; emit
 }
 
 /** Path of a generated test model (never `REIN_MODEL`): deterministic weights, llama architecture. */
-export function testModelPath(options: { preset?: TestModelPreset; emitsEos?: boolean } = {}): Promise<string> {
-  return ensureTestModel({ preset: options.preset ?? "tiny", emitsEos: options.emitsEos ?? false });
+export function testModelPath(options: { preset?: TestModelPreset; emitsEos?: boolean; script?: TestModelScript } = {}): Promise<string> {
+  return ensureTestModel({ preset: options.preset ?? "tiny", emitsEos: options.emitsEos ?? false, script: options.script });
 }

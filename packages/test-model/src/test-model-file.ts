@@ -13,9 +13,22 @@ const CHATML_TEMPLATE =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}" +
   "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+/**
+ * ChatML-like (role headers end with a colon, so it is not plain ChatML) with Qwen3-style
+ * reasoning: an assistant message's `reasoning_content` is rendered inside `<think>` ...
+ * `</think>`. node-llama-cpp resolves it to its Jinja template wrapper, which finds the thought
+ * segment markers in it.
+ */
+const REASONING_TEMPLATE =
+  "{% for message in messages %}{% if message['role'] == 'assistant' %}{{'<|im_start|>assistant:\\n'}}" +
+  "{% if message['reasoning_content'] %}{{'<think>' + message['reasoning_content'] + '</think>'}}{% endif %}" +
+  "{{message['content'] + '<|im_end|>' + '\\n'}}{% else %}{{'<|im_start|>' + message['role'] + ':\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endif %}" +
+  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant:\\n' }}{% endif %}";
+
 export interface TestModelFileOptions {
   seed: number;
   emitsEos: boolean;
+  script?: { stepIds: readonly number[]; startTokenId: number; alsoEndingStep?: readonly (readonly [number, number])[]; chatTemplate: "chatml" | "reasoning"; name: string };
 }
 
 const uint32 = (value: number): GgufValue => ({ type: "uint32", value });
@@ -24,7 +37,7 @@ const bool = (value: boolean): GgufValue => ({ type: "bool", value });
 const string = (value: string): GgufValue => ({ type: "string", value });
 
 function buildMetadata(spec: TestModelSpec, vocabulary: Vocabulary, options: TestModelFileOptions): Map<string, GgufValue> {
-  const name = `rein-test-model-${spec.preset}${options.emitsEos ? "-eos" : ""}`;
+  const name = `rein-test-model-${spec.preset}${options.emitsEos ? "-eos" : ""}${options.script ? `-${options.script.name}` : ""}`;
   return new Map<string, GgufValue>([
     ["general.architecture", string("llama")],
     ["general.name", string(name)],
@@ -51,7 +64,7 @@ function buildMetadata(spec: TestModelSpec, vocabulary: Vocabulary, options: Tes
     ["tokenizer.ggml.add_bos_token", bool(true)],
     ["tokenizer.ggml.add_eos_token", bool(false)],
     ["tokenizer.ggml.add_space_prefix", bool(true)],
-    ["tokenizer.chat_template", string(CHATML_TEMPLATE)],
+    ["tokenizer.chat_template", string(options.script?.chatTemplate === "reasoning" ? REASONING_TEMPLATE : CHATML_TEMPLATE)],
   ]);
 }
 

@@ -87,6 +87,30 @@ function normalPieces(): string[] {
 
 let cachedVocabulary: Vocabulary | undefined;
 
+/**
+ * A scripted variant's vocabulary: the shared one with the script's pieces appended (so every
+ * other id stays the same), plus the prefixes of `reachable` pieces that do not exist yet.
+ */
+export function buildScriptVocabulary(steps: readonly string[], reachable: readonly string[]): Vocabulary & { stepIds: number[] } {
+  const base = buildVocabulary();
+  const tokens = [...base.tokens];
+  const scores = [...base.scores];
+  const types = [...base.types];
+  const index = new Map(tokens.map((text, id) => [text, id]));
+  const add = (text: string): number => {
+    const known = index.get(text);
+    if (known !== undefined) return known;
+    tokens.push(text);
+    scores.push(-100 / text.length);
+    types.push(TokenType.normal);
+    index.set(text, tokens.length - 1);
+    return tokens.length - 1;
+  };
+  for (const piece of reachable) for (const prefix of prefixesOf(piece)) add(prefix);
+  const stepIds = steps.map(add);
+  return { ...base, tokens, scores, types, stepIds };
+}
+
 /** The vocabulary shared by every preset and variant (ids never depend on options). */
 export function buildVocabulary(): Vocabulary {
   if (cachedVocabulary !== undefined) return cachedVocabulary;

@@ -25,6 +25,15 @@ const LEVEL_WEIGHT = 5;
 export interface WeightOptions {
   seed: number;
   emitsEos: boolean;
+  /** A scripted variant (see scripts.ts): the ids of its steps and of the token that starts it. */
+  script?: { stepIds: readonly number[]; startTokenId: number; alsoEndingStep?: readonly (readonly [step: number, tokenId: number])[] };
+}
+
+/** The dimension that marks the start of a script, then one per step. */
+const SCRIPT_START_DIMENSION = RESERVED_DIMENSION_COUNT;
+
+function reservedDimensions(options: WeightOptions): number {
+  return options.script ? RESERVED_DIMENSION_COUNT + 1 + options.script.stepIds.length : RESERVED_DIMENSION_COUNT;
 }
 
 /** A row-major matrix in ggml order: `rowCount` rows (ne1) of `rowLength` (ne0) contiguous values. */
@@ -72,11 +81,17 @@ function tokenEmbedding(spec: TestModelSpec, vocabulary: Vocabulary, options: We
   const levels = countdownLevels(vocabulary);
   for (let tokenId = 0; tokenId < matrix.rowCount; tokenId++) {
     const row = tokenId * width;
-    matrix.values.fill(0, row, row + RESERVED_DIMENSION_COUNT);
+    matrix.values.fill(0, row, row + reservedDimensions(options));
     matrix.values[row + BIAS_DIMENSION] = BIAS_VALUE;
     if (options.emitsEos) {
       matrix.values[row + levelDimension(levels[tokenId] ?? COUNTDOWN_LEVEL_COUNT)] = LEVEL_VALUE;
     }
+  }
+  if (options.script) {
+    const { stepIds, startTokenId } = options.script;
+    matrix.values[startTokenId * width + SCRIPT_START_DIMENSION] = LEVEL_VALUE;
+    stepIds.forEach((tokenId, step) => (matrix.values[tokenId * width + SCRIPT_START_DIMENSION + 1 + step] = LEVEL_VALUE));
+    for (const [step, tokenId] of options.script.alsoEndingStep ?? []) matrix.values[tokenId * width + SCRIPT_START_DIMENSION + 1 + step] = LEVEL_VALUE;
   }
   return matrix;
 }
@@ -89,8 +104,12 @@ function outputProjection(spec: TestModelSpec, vocabulary: Vocabulary, options: 
   const endOfGenerationIds = new Set([vocabulary.imEndId, vocabulary.endOfSequenceId]);
   for (let tokenId = 0; tokenId < matrix.rowCount; tokenId++) {
     const row = tokenId * width;
-    matrix.values.fill(0, row, row + RESERVED_DIMENSION_COUNT);
-    if (options.emitsEos && endOfGenerationIds.has(tokenId)) {
+    matrix.values.fill(0, row, row + reservedDimensions(options));
+    if (options.script && tokenId === vocabulary.imEndId) {
+      // Follows the last step of the script.
+      matrix.values.fill(0, row, row + width);
+      matrix.values[row + SCRIPT_START_DIMENSION + options.script.stepIds.length] = LEVEL_WEIGHT;
+    } else if (options.emitsEos && endOfGenerationIds.has(tokenId)) {
       matrix.values.fill(0, row, row + width);
       // `<|im_end|>` slightly ahead, so chat-formatted runs end the way ChatML expects.
       const weight = tokenId === vocabulary.imEndId ? LEVEL_WEIGHT : LEVEL_WEIGHT * 0.9;
@@ -105,6 +124,11 @@ function outputProjection(spec: TestModelSpec, vocabulary: Vocabulary, options: 
       }
     }
   }
+  options.script?.stepIds.forEach((tokenId, step) => {
+    // Step i follows the token that marks step i - 1 (the start token for the first step).
+    matrix.values.fill(0, tokenId * width, tokenId * width + reservedDimensions(options));
+    matrix.values[tokenId * width + SCRIPT_START_DIMENSION + step] = LEVEL_WEIGHT;
+  });
   return matrix;
 }
 
@@ -125,8 +149,8 @@ export function buildTensors(spec: TestModelSpec, vocabulary: Vocabulary, option
     const attentionOutput = random(`${prefix}.attn_output.weight`, width, width);
     const feedForwardDown = random(`${prefix}.ffn_down.weight`, feedForward, width);
     // Keeps the bias and countdown dimensions exactly as the embedding set them.
-    zeroRows(attentionOutput, 0, RESERVED_DIMENSION_COUNT);
-    zeroRows(feedForwardDown, 0, RESERVED_DIMENSION_COUNT);
+    zeroRows(attentionOutput, 0, reservedDimensions(options));
+    zeroRows(feedForwardDown, 0, reservedDimensions(options));
     tensors.push(
       normTensor(`${prefix}.attn_norm.weight`, width),
       matrixTensor(`${prefix}.attn_q.weight`, random(`${prefix}.attn_q.weight`, width, width), type),

@@ -5,7 +5,26 @@ import { encodeGguf } from "./gguf-writer.ts";
 import { testModelSpec } from "./presets.ts";
 import { buildTestModelFile } from "./test-model-file.ts";
 import { resolveTestModelOptions, type TestModelOptions } from "./test-model-options.ts";
-import { buildVocabulary } from "./vocabulary.ts";
+import { SCRIPTS } from "./scripts.ts";
+import type { ResolvedTestModelOptions } from "./test-model-options.ts";
+import { buildScriptVocabulary, buildVocabulary } from "./vocabulary.ts";
+
+function scriptedModelFile(options: ResolvedTestModelOptions) {
+  const script = SCRIPTS[options.script!];
+  const vocabulary = buildScriptVocabulary(script.steps, script.reachable);
+  // Every ChatML generation prompt ends with the newline byte after `assistant`.
+  const startTokenId = vocabulary.tokens.indexOf("<0x0A>");
+  const spec = { ...testModelSpec(options.preset), vocabularySize: vocabulary.tokens.length };
+  return buildTestModelFile(spec, vocabulary, {
+    seed: options.seed,
+    emitsEos: false,
+    script: {
+      stepIds: vocabulary.stepIds,
+      startTokenId,
+      alsoEndingStep: Object.entries(script.alsoEndingStep ?? {}).flatMap(([step, pieces]) => pieces.map((piece) => [Number(step), vocabulary.tokens.indexOf(piece)] as const)),
+      chatTemplate: script.chatTemplate, name: `script-${options.script}` },
+  });
+}
 
 export interface WrittenTestModel {
   /** Absolute path of the written file. */
@@ -26,7 +45,7 @@ export interface WrittenTestModel {
 export async function writeTestModel(filePath: string, options: TestModelOptions = {}): Promise<WrittenTestModel> {
   const resolved = resolveTestModelOptions(options);
   const targetPath = path.resolve(filePath);
-  const gguf = buildTestModelFile(testModelSpec(resolved.preset), buildVocabulary(), resolved);
+  const gguf = resolved.script ? scriptedModelFile(resolved) : buildTestModelFile(testModelSpec(resolved.preset), buildVocabulary(), { seed: resolved.seed, emitsEos: resolved.emitsEos });
   const chunks = encodeGguf(gguf);
 
   await mkdir(path.dirname(targetPath), { recursive: true });

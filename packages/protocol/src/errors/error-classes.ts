@@ -1,4 +1,4 @@
-import type { PartialOutput } from "../events.ts";
+import type { PartialOutput, ToolErrorReason } from "../events.ts";
 import { ErrorCode } from "./error-codes.ts";
 import { ReinError, type ReinErrorOptions } from "./rein-error.ts";
 
@@ -127,5 +127,28 @@ export class RequestRejectedByPolicyError extends ReinError {
   }
   override toFields() {
     return { requestId: this.requestId, kind: this.kind, modelId: this.modelId, reason: this.reason, rule: this.rule };
+  }
+}
+
+/**
+ * A tool call failed and the app asked for fail-fast (`toolErrors: "throw"`)
+ * instead of handing the error back to the model. `cause` is what `execute` threw.
+ */
+export class ToolCallFailedError extends ReinError {
+  static override readonly code = ErrorCode.ToolCallFailed;
+  override name = "ToolCallFailedError";
+  readonly requestId: string;
+  readonly toolCallId: string;
+  readonly toolName: string;
+  readonly reason: ToolErrorReason;
+  constructor(fields: { requestId: string; toolCallId: string; toolName: string; reason: ToolErrorReason } & ReinErrorOptions) {
+    super(fields.message ?? `Tool call ${fields.toolCallId} (${fields.toolName}) failed: ${fields.reason}`, fields);
+    this.requestId = text(fields.requestId);
+    this.toolCallId = text(fields.toolCallId);
+    this.toolName = text(fields.toolName);
+    this.reason = text(fields.reason, "executeFailed") as ToolErrorReason;
+  }
+  override toFields() {
+    return { requestId: this.requestId, toolCallId: this.toolCallId, toolName: this.toolName, reason: this.reason };
   }
 }

@@ -22,6 +22,7 @@ export const ErrorCode = {
   ContextOverflow: 52421,
   RequestTimeout: 52422,
   UnknownOperation: 52423,
+  ToolCallFailed: 52424,
   OperationFailed: 52500,
   DownloadFailed: 53000,
   ChecksumMismatch: 53002,

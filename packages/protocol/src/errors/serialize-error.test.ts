@@ -6,6 +6,7 @@ import {
   RequestNotFoundError,
   RequestRejectedByPolicyError,
   RequestTimeoutError,
+  ToolCallFailedError,
 } from "./error-classes.ts";
 import { ErrorCode } from "./error-codes.ts";
 import { ReinError, type ReinErrorClass } from "./rein-error.ts";
@@ -37,6 +38,7 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [InferenceCancelledError, new InferenceCancelledError({ requestId, reason: "modelUnloaded", partial }), { requestId, reason: "modelUnloaded", partial }],
   [RequestRejectedByPolicyError, new RequestRejectedByPolicyError({ requestId, kind: "completion", modelId: "m", reason: "queue full (64 waiting)", rule: "queueFull" }), { requestId, kind: "completion", modelId: "m", rule: "queueFull" }],
   [RequestTimeoutError, new RequestTimeoutError({ requestId, timeoutMs: 250, phase: "queued", partial }), { requestId, timeoutMs: 250, phase: "queued", partial }],
+  [ToolCallFailedError, new ToolCallFailedError({ requestId, toolCallId: "call_1", toolName: "weather", reason: "executeFailed" }), { requestId, toolCallId: "call_1", toolName: "weather", reason: "executeFailed" }],
   [ContextOverflowError, new ContextOverflowError({ promptTokens: 9000, contextSize: 2048, modelId: "m" }), { promptTokens: 9000, contextSize: 2048, modelId: "m" }],
   [ModelNotFoundError, new ModelNotFoundError({ modelSrc: "/x.gguf" }), { modelSrc: "/x.gguf" }],
   [ModelNotLoadedError, new ModelNotLoadedError({ modelId: "m" }), { modelId: "m" }],

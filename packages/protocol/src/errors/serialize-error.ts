@@ -6,6 +6,7 @@ import {
   RequestNotFoundError,
   RequestRejectedByPolicyError,
   RequestTimeoutError,
+  ToolCallFailedError,
 } from "./error-classes.ts";
 import { ErrorCode } from "./error-codes.ts";
 import { ReinError } from "./rein-error.ts";
@@ -42,6 +43,7 @@ const FACTORIES = new Map<number, ErrorFactory>([
   [ErrorCode.ModelLoadFailed, (fields) => new ModelLoadFailedError(fields as never)],
   [ErrorCode.DownloadFailed, (fields) => new DownloadFailedError(fields as never)],
   [ErrorCode.ChecksumMismatch, (fields) => new ChecksumMismatchError(fields as never)],
+  [ErrorCode.ToolCallFailed, (fields) => new ToolCallFailedError(fields as never)],
   [ErrorCode.UnknownOperation, (fields) => new UnknownOperationError(fields as never)],
   [ErrorCode.OperationFailed, (fields) => new OperationFailedError(fields as never)],
   [ErrorCode.WorkerCrashed, (fields) => new WorkerCrashedError(fields as never)],

@@ -35,7 +35,8 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
  */
 function mostSpecificIssue(issues: readonly Issue[], value: unknown): Issue | undefined {
   const first = issues[0];
-  if (!first || first.code !== "invalid_union" || !("errors" in first)) return first;
+  // A discriminated union whose discriminator matched no branch has no branch errors: its own message says it.
+  if (!first || first.code !== "invalid_union" || !("errors" in first) || first.errors.length === 0) return first;
   const prefix = (issue: Issue) => ({ ...issue, path: [...first.path, ...issue.path] }) as Issue;
   const branches = first.errors.map((branch) => branch.map(prefix));
   const isPresent = (issue: Issue) => valueAt(value, issue.path) !== undefined;

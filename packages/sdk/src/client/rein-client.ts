@@ -27,7 +27,9 @@ import {
 } from "@rein/protocol";
 import { decoratePromise, quietly, type DecoratedPromise } from "../requests/decorated-promise.ts";
 import { newRequestId } from "../requests/request-id.ts";
+import { ClientRequest } from "../requests/client-request.ts";
 import { CompletionRun } from "../run/completion-run.ts";
+import { prepareCompletion, type CompletionToolOptions } from "../tools/completion-features.ts";
 import { OpStream } from "../run/op-stream.ts";
 import { RequestGroup } from "../run/request-group.ts";
 import { handleShutdownSignals } from "./signal-handlers.ts";
@@ -37,7 +39,7 @@ import { RequestLauncher } from "./request-launcher.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
-export type CompletionParams = CompletionInput & RequestOptions;
+export type CompletionParams = Omit<CompletionInput, "tools" | "responseFormat" | "awaitToolResults"> & CompletionToolOptions & RequestOptions;
 export type EmbedParams = EmbedInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type DownloadAssetParams = DownloadAssetInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export interface UnloadModelResult {
@@ -159,9 +161,27 @@ export class ReinClient {
    * ```
    */
   completion(params: CompletionParams): CompletionRun {
-    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as CompletionParams);
+    const { requestId: givenId, signal, timeoutMs, parent, ...rest } = params ?? ({} as CompletionParams);
+    const requestId = givenId ?? newRequestId();
+    let prepared;
+    try {
+      prepared = prepareCompletion(rest, (id, answer) => this.#sendToolResults(id, answer), requestId);
+    } catch (error) {
+      // Same outcome as any invalid input: a run whose promises reject, nothing sent, no registry entry.
+      const request = new ClientRequest({ requestId, op: "completion", kind: "completion", modelId: rest.modelId });
+      request.reject(error);
+      return new CompletionRun(request, () => Promise.resolve({ cancelled: 0 }));
+    }
+    const { input, features } = prepared;
     const request = this.#requests.launch({ op: "completion", kind: "completion", input, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
-    return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }));
+    return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }), features);
+  }
+
+  /** Answers a tool loop's model turn: continue with results, or stop. Not a request of its own. */
+  async #sendToolResults(requestId: string, answer: object): Promise<unknown> {
+    const connection = this.#supervisor.live;
+    if (!connection) return { delivered: false };
+    return connection.request(Command.call, { op: "completion.toolResults", requestId: newRequestId(), input: { requestId, ...answer } });
   }
 
   /**

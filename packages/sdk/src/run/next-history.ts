@@ -5,7 +5,7 @@ import type { CompletionRun } from "./completion-run.ts";
  * The history for the next turn after `run`, by the history-trim rule: a
  * cancelled or timed-out assistant turn is partial, so by default it is left
  * out (together with nothing else: the user's message stays, ready to be
- * answered again or edited). With `keepPartial: true` the partial text is kept
+ * answered again or edited; a cancelled tool loop's steps go with it). With `keepPartial: true` the partial text is kept
  * as the assistant's turn, for apps that show and continue it. Other failures
  * reject.
  *
@@ -24,7 +24,8 @@ export async function nextHistory(
 ): Promise<ChatMessage[]> {
   try {
     const final = await run.final;
-    return [...history, { role: "assistant", content: final.contentText }];
+    // Its assistant turns with their tool calls and results, as the next completion() accepts them.
+    return [...history, ...final.messages];
   } catch (error) {
     if (!InferenceCancelledError.isInstance(error) && !RequestTimeoutError.isInstance(error)) throw error;
     const partial = error.partial.text ?? "";

@@ -1,5 +1,6 @@
-import { completionInputSchema, type CompletionStats, type StopReason } from "@rein/protocol";
+import { completionInputSchema, type CompletionStats, type StopReason, type ToolCallData } from "@rein/protocol";
 import { generateCompletion } from "../../engine/generate-completion.ts";
+import { needsChatTurns, runChatCompletion, type CompletionStep } from "./chat-completion.ts";
 import type { CancelCause } from "../../registry/index.ts";
 import { defineOp } from "../define-op.ts";
 import { TextCoalescer } from "./text-coalescer.ts";
@@ -19,12 +20,19 @@ export interface CompletionResult {
   stats: CompletionStats;
   /** Why it was stopped, when `stopReason` is "cancelled" or "timeout". */
   cancelReason: CancelCause | null;
+  /** Every call the model made, across the steps of a tool loop (chat path only, like the fields below). */
+  toolCalls?: ToolCallData[];
+  thinkingText?: string;
+  steps?: CompletionStep[];
+  object?: unknown;
 }
 
 /**
  * Chat completion on a loaded model. Streams `{ type: "contentDelta", text }`
- * chunks; the final result carries the stop reason and stats. Cancel is hard:
- * per-sequence abort during decode, chunk boundary during prefill.
+ * chunks (and `thinkingDelta`, `toolCalls` on the chat path); the final
+ * result carries the stop reason and stats. Cancel is hard: per-sequence
+ * abort during decode, chunk boundary during prefill, at once while a tool
+ * loop waits for the app's tool results.
  */
 export const completionOp = defineOp({
   name: "completion",
@@ -43,7 +51,25 @@ export const completionOp = defineOp({
       input.stream === false ? Number.POSITIVE_INFINITY : DELTA_WINDOW_MS,
     );
     // Text generated before a cancel is part of the partial output: send it before the cancel is acknowledged.
-    context.onCancel(() => deltas.flush());
+    const thoughts = new TextCoalescer(
+      (text) => context.emit({ type: "thinkingDelta", text }),
+      input.stream === false ? Number.POSITIVE_INFINITY : DELTA_WINDOW_MS,
+    );
+    context.onCancel(() => {
+      thoughts.flush();
+      deltas.flush();
+    });
+    const stopped = (reason: string): StopReason =>
+      reason !== "aborted" ? (reason as StopReason) : context.request.cancelCause === "timeout" ? "timeout" : "cancelled";
+    if (needsChatTurns(input, model)) {
+      try {
+        const outcome = await runChatCompletion({ context, input, sequence, deltas, thoughts });
+        return { ...outcome, stopReason: stopped(outcome.stopReason), cancelReason: context.request.cancelCause };
+      } finally {
+        thoughts.flush();
+        deltas.flush();
+      }
+    }
     let result;
     try {
       result = await generateCompletion({
@@ -61,8 +87,6 @@ export const completionOp = defineOp({
     } finally {
       deltas.flush();
     }
-    const stopReason: StopReason =
-      result.stopReason !== "aborted" ? result.stopReason : context.request.cancelCause === "timeout" ? "timeout" : "cancelled";
-    return { text: result.text, stopReason, stats: result.stats, cancelReason: context.request.cancelCause };
+    return { text: result.text, stopReason: stopped(result.stopReason), stats: result.stats, cancelReason: context.request.cancelCause };
   },
 });
