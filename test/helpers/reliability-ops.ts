@@ -86,15 +86,26 @@ export const holdOp = defineOp({
   },
 });
 
-/** Ends the worker process the way a bug would: `process.exit(code)` or `process.abort()` (a native crash, SIGABRT). */
+/**
+ * Ends the worker process the way a bug would: `process.exit(code)`, `process.abort()` (a native crash,
+ * SIGABRT), or an exception / rejection nobody catches, thrown from a callback outside the op.
+ */
 export const exitOp = defineOp({
   name: "reliability.exit",
   kind: "custom",
-  input: z.object({ how: z.enum(["exit", "abort"]), code: z.number().int().min(0).max(255).optional() }).strict(),
+  input: z.object({ how: z.enum(["exit", "abort", "uncaughtException", "unhandledRejection"]), code: z.number().int().min(0).max(255).optional() }).strict(),
   model: "none",
   cancel: "hard",
   async run(_context, input) {
     if (input.how === "abort") process.abort();
+    if (input.how === "uncaughtException" || input.how === "unhandledRejection") {
+      setTimeout(() => {
+        const error = new RangeError(`a stray ${input.how} from a timer callback`);
+        if (input.how === "uncaughtException") throw error;
+        void Promise.reject(error);
+      }, 1);
+      return new Promise<never>(() => undefined);
+    }
     process.exit(input.code ?? 1);
   },
 });

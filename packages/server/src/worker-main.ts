@@ -98,7 +98,10 @@ export function startWorker(options: StartWorkerOptions = {}): void {
       exitCode = WorkerExitCode.protocolViolation;
       process.stderr.write(`rein worker: ${error.message}; closing the channel\n`);
       sendEvent(Event.goodbye, { reason: error.reason, fatal: false } satisfies GoodbyeMessage);
-      socket.end(() => socket.destroy());
+      // Half-close and keep reading (the reader drops it all): a peer still writing then reads the goodbye
+      // instead of failing with EPIPE and losing it. A peer that never closes its side gets a bound.
+      socket.end();
+      setTimeout(() => socket.destroy(), VIOLATION_LINGER_MS);
     },
   });
   const rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
@@ -128,6 +131,9 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   process.on("uncaughtException", (error) => exitOnFatal("uncaught exception", error));
   process.on("unhandledRejection", (reason) => exitOnFatal("unhandled rejection", reason));
 }
+
+/** How long the channel stays half-open after a protocol violation, so the peer reads the goodbye. */
+const VIOLATION_LINGER_MS = 1_000;
 
 /** How long shutdown waits for requests to clean up before the worker exits anyway. */
 const SHUTDOWN_DRAIN_LIMIT_MS = 5_000;

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   WorkerCrashedError,
+  WorkerExitCode,
   WorkerShutdownError,
   WorkerStartFailedError,
   type CallReply,
@@ -78,7 +79,12 @@ export class WorkerConnection {
     });
     worker.channel.on("error", () => undefined);
     void worker.exited.then(({ exitCode, signal }) => {
-      this.#end(this.#closing ? new WorkerShutdownError() : new WorkerCrashedError({ exitCode, signal, reason: this.#goodbye?.reason }));
+      if (this.#closing) return this.#end(new WorkerShutdownError());
+      // Its goodbye can be lost (a write of ours hit the closed pipe first): the exit code still says what happened.
+      if (exitCode === WorkerExitCode.protocolViolation) {
+        return this.#end(new ProtocolError({ reason: `the worker closed the channel on a protocol violation (exit code ${exitCode}); its stderr names it` }));
+      }
+      this.#end(new WorkerCrashedError({ exitCode, signal, reason: this.#goodbye?.reason }));
     });
   }
 

@@ -63,7 +63,8 @@ export class Dispatcher {
   /** Counters of the connection's transport, for `inspect`. */
   transportCounters: () => { framesRefused: number } = () => ({ framesRefused: 0 });
   readonly #options: DispatcherOptions;
-  #handshakeSeen = false;
+  /** A handshake is accepted once: "pending" while one is configuring, "done" after one succeeded. */
+  #handshake: "none" | "pending" | "done" = "none";
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -83,7 +84,7 @@ export class Dispatcher {
     const payload = decodeJson(request.data);
     switch (request.command) {
       case Command.handshake:
-        return { ok: true, value: await this.#handshake(payload) };
+        return { ok: true, value: await this.#acceptHandshake(payload) };
       case Command.call:
         return this.#call(payload);
       case Command.cancel:
@@ -98,11 +99,22 @@ export class Dispatcher {
     }
   }
 
-  async #handshake(payload: unknown): Promise<HandshakeReply> {
-    // Once per connection, counted before anything can fail: a second handshake (even one sent while the
-    // first is still configuring) would reconfigure a worker that is already serving requests.
-    if (this.#handshakeSeen) throw new ProtocolError({ reason: "this connection already sent its handshake; a worker is configured once" });
-    this.#handshakeSeen = true;
+  async #acceptHandshake(payload: unknown): Promise<HandshakeReply> {
+    // Once per connection: a second handshake (even one sent while the first is still configuring) would
+    // reconfigure a worker that is already serving requests. A refused one changed nothing, so it may be retried.
+    if (this.#handshake !== "none") throw new ProtocolError({ reason: "this connection already sent its handshake; a worker is configured once per connection" });
+    this.#handshake = "pending";
+    try {
+      const reply = await this.#handshakeOnce(payload);
+      this.#handshake = "done";
+      return reply;
+    } catch (error) {
+      this.#handshake = "none";
+      throw error;
+    }
+  }
+
+  async #handshakeOnce(payload: unknown): Promise<HandshakeReply> {
     const { protocolVersion } = parseInput(handshakeVersionSchema, payload, "handshake");
     if (protocolVersion !== PROTOCOL_VERSION) {
       throw new ProtocolError({ reason: `client speaks protocol ${protocolVersion}, worker speaks ${PROTOCOL_VERSION}` });
