@@ -42,7 +42,7 @@ function connect(trust: ConnectionTrust) {
     shutdown: async () => undefined,
   });
   new RPC(workerSide as unknown as RpcStream, dispatcher.handle);
-  const client = new RPC(clientSide as unknown as RpcStream);
+  const client = new RPC(clientSide as unknown as RpcStream, () => undefined);
   const handshake = async (config?: unknown): Promise<{ ok: true } | { ok: false; error: ReinError }> => {
     const request = client.request(Command.handshake);
     request.send(encodeJson({ protocolVersion: PROTOCOL_VERSION, ...(config === undefined ? {} : { config }) }));

@@ -37,7 +37,7 @@ describe("bare-rpc behind a framed channel", () => {
       else events += 1;
     });
     clientSide.write(burst(50_000, () => tinyEvent));
-    const client = new RPC(createFramedChannel(clientSide, { onViolation: (error) => violations.push(error) }) as unknown as RpcStream);
+    const client = new RPC(createFramedChannel(clientSide, { onViolation: (error) => violations.push(error) }) as unknown as RpcStream, () => undefined);
     const request = client.request(4);
     request.send(Buffer.from("ping"));
     expect(String(await request.reply())).toBe("pong");
@@ -50,7 +50,7 @@ describe("bare-rpc behind a framed channel", () => {
   it("stream-opens for unknown ids never reach bare-rpc's pending tables (they grow without bound on a bare socket)", async () => {
     const count = 100_000;
     const bare = Object.assign(new EventEmitter(), { write: () => true, destroy: () => undefined });
-    const unguarded = new RPC(bare as unknown as RpcStream) as unknown as PendingTables;
+    const unguarded = new RPC(bare as unknown as RpcStream, () => undefined) as unknown as PendingTables;
     bare.emit("data", burst(2_000, (index) => streamOpen(index + 1)));
     expect(unguarded._pendingResponses.size).toBe(2_000);
 
@@ -60,7 +60,7 @@ describe("bare-rpc behind a framed channel", () => {
       if ("reply" in incoming) incoming.reply(Buffer.from("alive"));
     }) as unknown as PendingTables & RPC;
     for (let sent = 0; sent < count; sent += 10_000) clientSide.write(burst(10_000, (index) => streamOpen(sent + index + 1)));
-    const client = new RPC(clientSide as unknown as RpcStream);
+    const client = new RPC(clientSide as unknown as RpcStream, () => undefined);
     const request = client.request(4);
     request.send(Buffer.from("?"));
     expect(String(await request.reply())).toBe("alive");
