@@ -24,7 +24,7 @@ describe("specific error codes", () => {
 
   it("embedding a text longer than the context: ContextOverflowError (52421) with the token counts, for one text and in a batch", async () => {
     const modelId = await client.loadModel({ modelSrc: tinyPath, modelConfig: { ctx_size: 128 } });
-    const long = "cancel ".repeat(40);
+    const long = "abcdefghij".repeat(40);
     const single = await client.embed({ modelId, text: long }).catch((error: unknown) => error);
     expect(ContextOverflowError.isInstance(single), String(single)).toBe(true);
     expect((single as ContextOverflowError).code).toBe(ErrorCode.ContextOverflow);
