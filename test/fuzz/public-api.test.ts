@@ -141,5 +141,5 @@ describe("fast-check over the public API", () => {
     expect(await client.call("reliability.echo", { value: "still here" }), settings.label).toBe("still here");
     const snapshot = await client.inspect();
     expect(snapshot.memory.heapUsed - baseline, settings.label).toBeLessThan(HEAP_GROWTH_LIMIT);
-  });
+  }, 60_000 + (Number(process.env.REIN_FUZZ_RUNS) || 1) * 30_000);
 });

@@ -7,7 +7,7 @@
  * Seeded: see fuzz-settings.ts for replaying a failure.
  */
 import { randomUUID } from "node:crypto";
-import { KNOWN_ERROR_CODES, WorkerExitCode } from "@rein/protocol";
+import { Command, KNOWN_ERROR_CODES, WorkerExitCode } from "@rein/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { startRawWorker, type RawWorker } from "../helpers/reliability-raw-worker.ts";
 import { seededRandom, settleWithin } from "../helpers/reliability-support.ts";
@@ -16,6 +16,10 @@ import { fuzzSettings } from "./fuzz-settings.ts";
 
 const REPLY_BOUND_MS = 30_000;
 const BATCH = 25;
+/** How long a batch's requests may run before the harness cancels whatever is still open. */
+const LONG_LIVED_MS = 1_000;
+/** Test timeouts that grow with REIN_FUZZ_RUNS. */
+const rounds = Math.max(1, Number(process.env.REIN_FUZZ_RUNS) || 1);
 /** Heap the worker may gain over a whole run: bounded, whatever the run's size. */
 const HEAP_GROWTH_LIMIT = 48 * 1024 * 1024;
 
@@ -43,19 +47,24 @@ describe("raw-frame fuzzing against a real worker", () => {
       const batch = Array.from({ length: Math.min(BATCH, settings.runs - sent) }, (_, index) => {
         const template = random.pick(all);
         const payload = mutatedPayload(template, random);
-        return { label: `case ${sent + index} (command ${template.command}, ${payload.length} bytes) ${settings.label}`, reply: worker.request(template.command, payload) };
+        const shown = payload.toString("utf8", 0, 300).replace(/[^\x20-\x7e]/g, "?");
+        return { label: `case ${sent + index} (command ${template.command}, ${payload.length} bytes: ${shown}) ${settings.label}`, reply: worker.request(template.command, payload) };
       });
+      // Some mutations are legitimately long-lived (a group without a deadline lasts until it is ended):
+      // a cancel of everything bounds them, as a client's close() would. Every reply must still come.
+      const cancelAll = setTimeout(() => void worker.request(Command.cancel, { target: { operation: "all" } }).catch(() => undefined), LONG_LIVED_MS);
       for (const { label, reply } of batch) {
         const outcome = await settleWithin(reply, REPLY_BOUND_MS, label);
         expect(outcome.status, label).toBe("fulfilled");
         const value = (outcome as { value: Awaited<typeof reply> }).value;
         if (!value.ok) expect(KNOWN_ERROR_CODES, `${label}: ${String(value.error)}`).toContain(value.error.code);
       }
+      clearTimeout(cancelAll);
     }
     const after = await worker.inspect();
     expect(worker.alive, settings.label).toBe(true);
     expect(after.memory.heapUsed - baseline.memory.heapUsed, settings.label).toBeLessThan(HEAP_GROWTH_LIMIT);
-  });
+  }, 60_000 + rounds * 30_000);
 
   it("framing attacks cut at random places: the worker answers, or says why and exits with the protocol-violation code; never a hang", async () => {
     const settings = fuzzSettings("raw framing attacks", { perRound: 4 });
@@ -79,5 +88,5 @@ describe("raw-frame fuzzing against a real worker", () => {
       expect(worker.stderr(), label).toContain(worker.goodbyes[0]!.reason);
       worker = await start();
     }
-  });
+  }, 60_000 + rounds * 60_000);
 });

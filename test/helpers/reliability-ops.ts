@@ -123,12 +123,25 @@ export const writeRawOp = defineOp({
   model: "none",
   cancel: "hard",
   async run(_context, input) {
-    writeSync(3, Buffer.from(input.hex, "hex"));
+    await writeAll(Buffer.from(input.hex, "hex"));
     if (input.thenExit) process.exit(7);
     if (input.notifyUrl) await fetch(input.notifyUrl).then((response) => response.arrayBuffer()).catch(() => undefined);
     return "written";
   },
 });
+
+/** fd 3 is non-blocking: a write larger than the pipe's buffer stops part-way with EAGAIN, so go on where it stopped. */
+async function writeAll(bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(3, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}
 
 /** Returns a value larger than the 16 MiB payload limit. */
 export const hugeResultOp = defineOp({

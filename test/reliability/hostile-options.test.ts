@@ -50,7 +50,7 @@ describe("hostile option values on every public call", () => {
     await client.close();
   });
 
-  const fields = ["timeoutMs", "requestId", "signal", "parent"] as const;
+  const fields = ["timeoutMs", "requestId", "signal", "parent", "onProgress"] as const;
   for (const field of fields) {
     for (const [valueName, makeValue] of Object.entries(hostileValues)) {
       it(`${field}: ${valueName} -> InvalidInputError naming "${field}" from every call, never a synchronous throw`, async () => {
