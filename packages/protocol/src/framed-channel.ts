@@ -40,7 +40,8 @@ export class FramedChannel extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.#inner.destroyed) this.#inner.write(chunk);
+    // After a half-close (a protocol violation) late replies have nowhere to go: drop them, not an error.
+    if (!this.#inner.destroyed && !this.#inner.writableEnded) this.#inner.write(chunk);
     callback();
   }
 
