@@ -118,7 +118,7 @@ describe("fast-check over the public API", () => {
   });
 
   it("every call returns synchronously, settles with a value or a typed error, and the worker keeps answering", async () => {
-    const settings = fuzzSettings("public API", { perRound: 40 });
+    const settings = fuzzSettings("public API", { perRound: 30 });
     const baseline = (await client.inspect()).memory.heapUsed;
     let index = 0;
     await fc.assert(

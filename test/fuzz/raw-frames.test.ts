@@ -38,7 +38,7 @@ describe("raw-frame fuzzing against a real worker", () => {
   });
 
   it("mutated payloads of every command: every request gets a typed reply and the worker keeps serving", async () => {
-    const settings = fuzzSettings("raw payload mutations", { perRound: 150 });
+    const settings = fuzzSettings("raw payload mutations", { perRound: 100 });
     const random = seededRandom(settings.seed);
     const worker = await start();
     const baseline = await worker.inspect();
@@ -67,7 +67,7 @@ describe("raw-frame fuzzing against a real worker", () => {
   }, 60_000 + rounds * 30_000);
 
   it("framing attacks cut at random places: the worker answers, or says why and exits with the protocol-violation code; never a hang", async () => {
-    const settings = fuzzSettings("raw framing attacks", { perRound: 4 });
+    const settings = fuzzSettings("raw framing attacks", { perRound: 3 });
     const random = seededRandom(settings.seed);
     let worker = await start();
     const baseline = (await worker.inspect()).memory.heapUsed;
