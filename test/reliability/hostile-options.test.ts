@@ -13,7 +13,7 @@ const BOUND_MS = 10_000;
 const MODEL_ID = "m".repeat(16);
 
 /** Values that break `Date.now() + value`, string templates or numeric comparisons when used unchecked. */
-export const hostileValues: Record<string, () => unknown> = {
+const hostileValues: Record<string, () => unknown> = {
   "a Symbol": () => Symbol("timeout"),
   "a BigInt": () => 1n,
   "Object.create(null)": () => Object.create(null),
@@ -25,7 +25,7 @@ export const hostileValues: Record<string, () => unknown> = {
 };
 
 /** Each public call with `options` merged into otherwise valid parameters; returns what it gives back. */
-export function publicCalls(client: ReinClient): Record<string, (options: Record<string, unknown>) => { result: Promise<unknown> }> {
+function publicCalls(client: ReinClient): Record<string, (options: Record<string, unknown>) => { result: Promise<unknown> }> {
   const settle = (value: PromiseLike<unknown>) => ({ result: Promise.resolve(value) });
   return {
     completion: (options) => settle(client.completion({ modelId: MODEL_ID, history: history("hi"), ...options } as never).final),
