@@ -86,15 +86,26 @@ export const holdOp = defineOp({
   },
 });
 
-/** Ends the worker process the way a bug would: `process.exit(code)` or `process.abort()` (a native crash, SIGABRT). */
+/**
+ * Ends the worker process the way a bug would: `process.exit(code)`, `process.abort()` (a native crash,
+ * SIGABRT), or an exception / rejection nobody catches, thrown from a callback outside the op.
+ */
 export const exitOp = defineOp({
   name: "reliability.exit",
   kind: "custom",
-  input: z.object({ how: z.enum(["exit", "abort"]), code: z.number().int().min(0).max(255).optional() }).strict(),
+  input: z.object({ how: z.enum(["exit", "abort", "uncaughtException", "unhandledRejection"]), code: z.number().int().min(0).max(255).optional() }).strict(),
   model: "none",
   cancel: "hard",
   async run(_context, input) {
     if (input.how === "abort") process.abort();
+    if (input.how === "uncaughtException" || input.how === "unhandledRejection") {
+      setTimeout(() => {
+        const error = new RangeError(`a stray ${input.how} from a timer callback`);
+        if (input.how === "uncaughtException") throw error;
+        void Promise.reject(error);
+      }, 1);
+      return new Promise<never>(() => undefined);
+    }
     process.exit(input.code ?? 1);
   },
 });
@@ -112,12 +123,25 @@ export const writeRawOp = defineOp({
   model: "none",
   cancel: "hard",
   async run(_context, input) {
-    writeSync(3, Buffer.from(input.hex, "hex"));
+    await writeAll(Buffer.from(input.hex, "hex"));
     if (input.thenExit) process.exit(7);
     if (input.notifyUrl) await fetch(input.notifyUrl).then((response) => response.arrayBuffer()).catch(() => undefined);
     return "written";
   },
 });
+
+/** fd 3 is non-blocking: a write larger than the pipe's buffer stops part-way with EAGAIN, so go on where it stopped. */
+async function writeAll(bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(3, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}
 
 /** Returns a value larger than the 16 MiB payload limit. */
 export const hugeResultOp = defineOp({

@@ -26,6 +26,7 @@ import {
   Event,
   PROTOCOL_VERSION,
   type FrameMessage,
+  type GoodbyeMessage,
   type HandshakeReply,
   type LogMessage,
   type ReinError,
@@ -49,6 +50,10 @@ export interface RawWorker {
   /** Lifecycle and error lines the worker forwarded (after a handshake with `forwardLogs`). */
   readonly logs: LogMessage[];
   readonly frames: FrameMessage[];
+  /** What the worker said as it closed the channel (a protocol violation, a fatal error). */
+  readonly goodbyes: GoodbyeMessage[];
+  /** The worker's stderr, as text, when started with `captureStderr`. */
+  readonly stderr: () => string;
   /** Settles once, when the process is gone. */
   readonly exited: Promise<{ exitCode: number | null; signal: string | null }>;
   readonly alive: boolean;
@@ -69,11 +74,15 @@ export interface RawWorker {
 }
 
 /** Spawns `node --import tsx packages/server/src/worker-entry.ts` with the RPC pipe on fd 3. */
-export async function startRawWorker(options: { env?: NodeJS.ProcessEnv } = {}): Promise<RawWorker> {
+export async function startRawWorker(options: { env?: NodeJS.ProcessEnv; captureStderr?: boolean; entry?: string } = {}): Promise<RawWorker> {
   const loader = pathToFileURL(require.resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", loader, WORKER_ENTRY], {
-    stdio: ["ignore", "inherit", "inherit", "pipe"],
+  const child = spawn(process.execPath, ["--import", loader, options.entry ?? WORKER_ENTRY], {
+    stdio: ["ignore", "inherit", options.captureStderr ? "pipe" : "inherit", "pipe"],
     env: { ...process.env, ...options.env },
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
   });
   const pipe = child.stdio[3] as Duplex;
   pipe.on("error", () => undefined);
@@ -86,10 +95,12 @@ export async function startRawWorker(options: { env?: NodeJS.ProcessEnv } = {}):
   });
   const logs: LogMessage[] = [];
   const frames: FrameMessage[] = [];
+  const goodbyes: GoodbyeMessage[] = [];
   const rpc = new RPC(pipe as unknown as ConstructorParameters<typeof RPC>[0], (incoming) => {
     try {
       if (incoming.command === Event.log) logs.push(decodeJson(incoming.data) as LogMessage);
       else if (incoming.command === Event.frame) frames.push(decodeJson(incoming.data) as FrameMessage);
+      else if (incoming.command === Event.goodbye) goodbyes.push(decodeJson(incoming.data) as GoodbyeMessage);
     } catch {
       // Not a reliability concern of the harness itself.
     }
@@ -114,6 +125,8 @@ export async function startRawWorker(options: { env?: NodeJS.ProcessEnv } = {}):
     pid: child.pid!,
     logs,
     frames,
+    goodbyes,
+    stderr: () => stderr,
     exited,
     get alive() {
       return alive;

@@ -2,9 +2,11 @@
  * Transport fault injection below bare-rpc: raw bytes written onto the
  * worker's pipe. A length-prefixed stream cannot resynchronise after a bad
  * frame, so the contract here is: no hang. Either the worker answers, or it
- * closes the channel and exits cleanly (the SDK then starts a fresh worker).
+ * says why in a goodbye message and on stderr, closes the channel and exits
+ * with WorkerExitCode.protocolViolation (the SDK then starts a fresh worker).
  */
 import { randomUUID } from "node:crypto";
+import { WorkerExitCode } from "@rein/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawFrame, startRawWorker, type RawWorker } from "../helpers/reliability-raw-worker.ts";
 import { settleWithin } from "../helpers/reliability-support.ts";
@@ -30,22 +32,26 @@ describe("raw frame faults on the worker's pipe", () => {
     worker = undefined;
   });
 
-  const corruptFrames: Record<string, Buffer> = {
-    "an unknown message type": rawFrame([9, 1]),
-    "an empty frame": rawFrame([]),
-    "a request cut off before its command": rawFrame([1, 5]),
-    "a request whose data length runs past the frame": rawFrame([1, 5, 2, 0, 50, 1, 2]),
-    "a stream message with garbage flags": rawFrame([3, 5, 0xff, 0xff, 0x03]),
+  const corruptFrames: Record<string, [Buffer, RegExp]> = {
+    "an unknown message type": [rawFrame([9, 1]), /unknown message type 9/],
+    "an empty frame (a length prefix of 0)": [rawFrame([]), /length prefix of 0/],
+    "a request cut off before its command": [rawFrame([1, 5]), /malformed message/],
+    "a request whose data length runs past the frame": [rawFrame([1, 5, 2, 0, 50, 1, 2]), /malformed message/],
+    "a stream message with garbage flags": [rawFrame([3, 5, 0xff, 0xff, 0x03]), /malformed message/],
   };
 
-  for (const [name, bytes] of Object.entries(corruptFrames)) {
-    it(`${name}: the worker closes the channel and exits cleanly instead of hanging`, async () => {
-      worker = await startRawWorker();
+  for (const [name, [bytes, reason]] of Object.entries(corruptFrames)) {
+    it(`${name}: the worker says why, closes the channel and exits with the protocol-violation code`, async () => {
+      worker = await startRawWorker({ captureStderr: true });
       await worker.handshake({ defaultThreads: 1 });
       worker.writeRaw(bytes);
       const { inspect, exit } = await afterFault(worker);
       expect(inspect.status).toBe("rejected");
-      expect(exit).toEqual({ status: "fulfilled", value: { exitCode: 0, signal: null } });
+      expect(exit).toEqual({ status: "fulfilled", value: { exitCode: WorkerExitCode.protocolViolation, signal: null } });
+      expect(worker.goodbyes).toHaveLength(1);
+      expect(worker.goodbyes[0]).toMatchObject({ fatal: false });
+      expect(worker.goodbyes[0]!.reason).toMatch(reason);
+      expect(worker.stderr()).toMatch(reason);
     });
   }
 
@@ -65,7 +71,8 @@ describe("raw frame faults on the worker's pipe", () => {
     worker.writeRaw(Buffer.from("hello world, this is not a frame at all!", "utf8"));
     const { inspect, exit } = await afterFault(worker);
     expect(inspect.status).toBe("rejected");
-    expect(exit?.status).toBe("fulfilled");
+    expect(exit).toEqual({ status: "fulfilled", value: { exitCode: WorkerExitCode.protocolViolation, signal: null } });
+    expect(worker.goodbyes[0]?.reason).toMatch(/claims \d+ bytes/);
   });
 
   it("a truncated frame followed by more traffic does not leave the next request hanging", async () => {

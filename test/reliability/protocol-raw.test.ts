@@ -84,13 +84,15 @@ describe("worker protocol robustness (raw bare-rpc client)", () => {
     await expectStillServing(worker);
   });
 
-  it("answers a malformed cancel and a malformed handshake with InvalidInputError", async () => {
+  it("answers a malformed cancel with InvalidInputError, and a second handshake on a configured connection with ProtocolError", async () => {
     const cancel = errorOf(await worker.request(Command.cancel, { target: { operation: "request", requestId: "nope" } }));
     expect(InvalidInputError.isInstance(cancel)).toBe(true);
-    const handshake = errorOf(await worker.request(Command.handshake, { protocolVersion: "one" }));
-    expect(InvalidInputError.isInstance(handshake)).toBe(true);
-    const version = errorOf(await worker.request(Command.handshake, { protocolVersion: 999 }));
-    expect(ProtocolError.isInstance(version)).toBe(true);
+    // Malformed handshakes on a fresh connection: test/reliability/handshake-config.test.ts.
+    for (const payload of [{ protocolVersion: "one" }, { protocolVersion: 999 }, { protocolVersion: 1, config: { opModules: ["/tmp/x.js"] } }]) {
+      const again = errorOf(await worker.request(Command.handshake, payload));
+      expect(ProtocolError.isInstance(again)).toBe(true);
+      expect((again as ProtocolError).reason).toMatch(/already sent its handshake/);
+    }
     await expectStillServing(worker);
   });
 

@@ -57,6 +57,17 @@ describe("corrupt and truncated frames arriving at the client", () => {
     await expectRecovered(oldPid);
   });
 
+  it("7,000 tiny frames from the worker in one write: the client's parser survives and the same worker keeps serving", async () => {
+    const oldPid = client.workerPid!;
+    // Events of a command the client ignores, 9 bytes each, 63 KB: under a pipe's 64 KiB buffer, so the client
+    // reads them in one chunk. bare-rpc alone overflows its stack on ~3,750 frames in one read.
+    const burst = Buffer.concat(Array.from({ length: 7_000 }, () => rawFrame([1, 0, 99, 0, 0])));
+    const written = await settleWithin(client.call("reliability.writeRaw", { hex: burst.toString("hex") }), BOUND_MS, "the burst");
+    expect(written).toEqual({ status: "fulfilled", value: "written" });
+    expect(await client.call("reliability.echo", { value: "after" })).toBe("after");
+    expect(client.workerPid).toBe(oldPid);
+  });
+
   it("a worker that dies in the middle of writing a frame: WorkerCrashedError with its exit code, the next call works", async () => {
     const oldPid = client.workerPid!;
     const held = client.call("reliability.hold", { quiet: true });

@@ -23,6 +23,23 @@ export const Event = {
   frame: 100,
   /** `LogMessage`: a registry lifecycle line (begin/cancel/end) for the client's logger. */
   log: 101,
+  /**
+   * `GoodbyeMessage`: the sender is about to close the channel and says why (a
+   * protocol violation by the peer, or a fatal error of its own). The last
+   * message on a channel; the other side settles its pending calls with it.
+   */
+  goodbye: 102,
+} as const;
+
+/**
+ * Exit codes of a worker that did not leave because its parent asked it to
+ * (0). Numbers from sysexits.h, so that they read the same in a shell.
+ */
+export const WorkerExitCode = {
+  /** An uncaught exception or unhandled rejection: the worker's state is unknown, so it exits (EX_SOFTWARE). */
+  internalError: 70,
+  /** The peer broke the framing or sent a message bare-rpc cannot decode (EX_PROTOCOL). */
+  protocolViolation: 76,
 } as const;
 
 /** What an op name may look like: `defineOp` enforces it in the worker, the client before sending. */

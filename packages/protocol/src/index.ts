@@ -1,4 +1,4 @@
-export { Command, Event, MAX_PAYLOAD_BYTES, OP_NAME_PATTERN, PROTOCOL_VERSION } from "./commands.ts";
+export { Command, Event, MAX_PAYLOAD_BYTES, OP_NAME_PATTERN, PROTOCOL_VERSION, WorkerExitCode } from "./commands.ts";
 export { REQUEST_KINDS, REQUEST_STATES, TERMINAL_STATES } from "./request-kinds.ts";
 export type { RequestKind, RequestState } from "./request-kinds.ts";
 export type {
@@ -81,13 +81,14 @@ export { downloadAssetInputSchema } from "./schemas/download-schemas.ts";
 export type { DownloadAssetInput, DownloadAssetResult } from "./schemas/download-schemas.ts";
 export { cancelTargetSchema, normalizeCancelTarget } from "./schemas/cancel-schemas.ts";
 export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
-export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema } from "./wire.ts";
+export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema, handshakeVersionSchema, MAX_DEFAULT_THREADS, workerConfigSchema } from "./wire.ts";
 export type {
   CallMessage,
   CallReply,
   CancelMessage,
   Frame,
   FrameMessage,
+  GoodbyeMessage,
   HandshakeMessage,
   HandshakeReply,
   LogMessage,
@@ -97,7 +98,11 @@ export type {
 } from "./wire.ts";
 export { decodeJson, encodeJson } from "./json-codec.ts";
 export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";
-export { createFrameGuard } from "./frame-guard.ts";
-export type { FrameGuard, FrameGuardOptions } from "./frame-guard.ts";
+export { createFrameReader } from "./frame-reader.ts";
+export type { FrameReader, FrameReaderOptions } from "./frame-reader.ts";
+export { createFramedChannel, FramedChannel } from "./framed-channel.ts";
+export type { FramedChannelOptions } from "./framed-channel.ts";
+export { checkRpcMessage } from "./rpc-message-check.ts";
+export type { RpcMessageCheck } from "./rpc-message-check.ts";
 export { oneAtATimePerModel } from "./concurrency-policy.ts";
 export type { ConcurrencyPolicy } from "./concurrency-policy.ts";

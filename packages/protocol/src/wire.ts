@@ -6,7 +6,41 @@ import type { RequestState, RequestKind } from "./request-kinds.ts";
 import type { CancelReason } from "./errors/error-classes.ts";
 import type { ConcurrencyPolicy } from "./concurrency-policy.ts";
 
-export const handshakeMessageSchema = z.object({ protocolVersion: z.number().int(), config: z.record(z.string(), z.unknown()).optional() });
+const concurrencyPolicySchema = z
+  .object({
+    maxConcurrentPerModel: z.number().min(0, "must not be negative").optional(),
+    onOverflow: z.enum(["queue", "reject"]).optional(),
+    maxQueueDepth: z.number().int("must be a whole number").min(0, "must not be negative").optional(),
+    queueTimeoutMs: z.number().optional(),
+  })
+  .strict();
+
+/** Most threads a worker accepts as `defaultThreads`; far beyond any machine, but not a typo like 1e9. */
+export const MAX_DEFAULT_THREADS = 1024;
+
+/**
+ * The worker's settings as the handshake carries them. Validated in full
+ * before any of it is applied, so that a bad field changes nothing.
+ */
+export const workerConfigSchema = z
+  .object({
+    policies: z.partialRecord(z.enum(REQUEST_KINDS), concurrencyPolicySchema.optional()).optional(),
+    defaultThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_DEFAULT_THREADS, `must be at most ${MAX_DEFAULT_THREADS}`).optional(),
+    cacheDir: z
+      .string()
+      .min(1, "must not be empty")
+      .max(4096, "is longer than 4096 characters")
+      .refine((value) => !value.includes("\0"), "must not contain NUL")
+      .optional(),
+    opModules: z.array(z.string().min(1, "must not be empty").max(4096, "is longer than 4096 characters")).max(64, "lists more than 64 modules").optional(),
+    forwardLogs: z.boolean().optional(),
+  })
+  .strict();
+
+/** Read first: a worker must be able to refuse another protocol version whatever the rest looks like. */
+export const handshakeVersionSchema = z.looseObject({ protocolVersion: z.number().int() });
+
+export const handshakeMessageSchema = z.object({ protocolVersion: z.number().int(), config: workerConfigSchema.optional() }).strict();
 
 export interface HandshakeReply {
   protocolVersion: number;
@@ -48,6 +82,14 @@ export interface LogMessage {
   data?: Record<string, unknown>;
 }
 
+/** The last message on a channel before its sender closes it (`Event.goodbye`). */
+export interface GoodbyeMessage {
+  /** What happened, for the error the other side's pending calls get. */
+  reason: string;
+  /** True when the sender's own state is broken (it exits), false when the peer broke the protocol. */
+  fatal: boolean;
+}
+
 export const cancelMessageSchema = z
   .object({
     target: z.union([
@@ -81,7 +123,7 @@ export interface WorkerSnapshot {
   rememberedCancels: number;
   models: { modelId: string; modelSrc: string; references: number; parallel: number }[];
   /** Monotonic counters since the worker started. */
-  counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number };
+  counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number; framesRefused: number };
   /** Work counters of the ops (e.g. `embed.textsEmbedded`), for diagnostics and tests. */
   metrics: Record<string, number>;
   memory: { rss: number; heapUsed: number };

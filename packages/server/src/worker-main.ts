@@ -1,8 +1,7 @@
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { createFrameGuard, Event, encodeJson, WorkerStartFailedError, type LogMessage, type WorkerConfig } from "@rein/protocol";
+import { createFramedChannel, Event, encodeJson, WorkerExitCode, type GoodbyeMessage, type LogMessage } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { DownloadManager } from "./download/index.ts";
 import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
@@ -15,6 +14,8 @@ import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { defaultPolicies } from "./default-policies.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { Dispatcher, type ControlHandler } from "./transport/dispatcher.ts";
+import { registerOp } from "./ops/op-modules.ts";
+import { createConfigure } from "./worker-config.ts";
 import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
 
 export interface StartWorkerOptions {
@@ -81,6 +82,7 @@ export function startWorker(options: StartWorkerOptions = {}): void {
     return shuttingDown;
   };
 
+  const applyConfig = createConfigure({ ops, services, setForwardLogs: (enabled) => (forwardLogs = enabled) });
   const dispatcher = new Dispatcher({
     services,
     ops,
@@ -88,33 +90,32 @@ export function startWorker(options: StartWorkerOptions = {}): void {
     engineVersion: async () => engineVersion(),
     sendFrame: (requestId, frame) => sendEvent(Event.frame, { requestId, frame }),
     shutdown,
-    configure: async (config: WorkerConfig) => {
+    trust: "local",
+    configure: async (config) => {
+      await applyConfig(config);
       // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
       setImmediate(warmUpEngine);
-      forwardLogs = config.forwardLogs === true;
-      if (config.defaultThreads) services.defaultThreads = config.defaultThreads;
-      if (config.cacheDir) {
-        services.cacheDir = path.resolve(config.cacheDir);
-        services.downloads = new DownloadManager({ cacheDir: path.join(services.cacheDir, "downloads") });
-      }
-      for (const [kind, policy] of Object.entries(config.policies ?? {})) registry.setPolicy(kind as never, policy);
-      for (const moduleSource of config.opModules ?? []) {
-        for (const op of await importOps(moduleSource)) registerOp(ops, op);
-      }
     },
   });
-  // Before bare-rpc sees the bytes: a truncated or absurd frame would make it wait forever.
-  const frameGuard = createFrameGuard({
+  // bare-rpc reads only through the frame reader: whole, decodable frames, a few at a time (see frame-reader.ts).
+  let exitCode = 0;
+  const channel = createFramedChannel(socket, {
     onViolation: (error) => {
+      // The peer broke the protocol: tell it why (the outgoing direction still works), then leave.
+      exitCode = WorkerExitCode.protocolViolation;
       process.stderr.write(`rein worker: ${error.message}; closing the channel\n`);
-      socket.destroy(error);
+      sendEvent(Event.goodbye, { reason: error.reason, fatal: false } satisfies GoodbyeMessage);
+      // Half-close and keep reading (the reader drops it all): a peer still writing then reads the goodbye
+      // instead of failing with EPIPE and losing it. A peer that never closes its side gets a bound.
+      socket.end();
+      setTimeout(() => socket.destroy(), VIOLATION_LINGER_MS);
     },
   });
-  socket.on("data", (chunk: Buffer) => frameGuard.observe(chunk));
-  const rpc = new RPC(socket as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
+  const rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
+  dispatcher.transportCounters = () => ({ framesRefused: channel.refusedFrames });
 
   // The parent closed the pipe (it exited, crashed, or called close()): stop whatever runs and leave.
-  const exitWhenOrphaned = () => void shutdown().finally(() => process.exit(0));
+  const exitWhenOrphaned = () => void shutdown().finally(() => process.exit(exitCode));
   socket.on("end", exitWhenOrphaned);
   socket.on("close", exitWhenOrphaned);
   socket.on("error", () => undefined);
@@ -124,10 +125,22 @@ export function startWorker(options: StartWorkerOptions = {}): void {
   process.on("SIGINT", () => undefined);
   process.on("SIGTERM", exitWhenOrphaned);
 
-  // A stray rejection or exception in some callback must not take every request down with it.
-  process.on("unhandledRejection", (reason) => log("error", `unhandled rejection in worker: ${String(reason)}`));
-  process.on("uncaughtException", (error) => log("error", `uncaught exception in worker: ${error.stack ?? String(error)}`));
+  // After an exception nobody caught, nothing says which of the worker's invariants still hold (a parser
+  // half-way through a frame, a slot never released): exit and let the client start a fresh worker, rather
+  // than keep a process that looks alive and may never answer again.
+  const exitOnFatal = (what: string, error: unknown) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`rein worker: ${what}; exiting with code ${WorkerExitCode.internalError} because the worker's state is unknown:\n${detail}\n`);
+    const summary = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    sendEvent(Event.goodbye, { reason: `${what} in the worker (${summary})`, fatal: true } satisfies GoodbyeMessage);
+    process.exit(WorkerExitCode.internalError);
+  };
+  process.on("uncaughtException", (error) => exitOnFatal("uncaught exception", error));
+  process.on("unhandledRejection", (reason) => exitOnFatal("unhandled rejection", reason));
 }
+
+/** How long the channel stays half-open after a protocol violation, so the peer reads the goodbye. */
+const VIOLATION_LINGER_MS = 1_000;
 
 /** How long shutdown waits for requests to clean up before the worker exits anyway. */
 const SHUTDOWN_DRAIN_LIMIT_MS = 5_000;
@@ -140,30 +153,6 @@ function settlesWithin(promise: Promise<unknown>, milliseconds: number): Promise
       resolve(true);
     });
   });
-}
-
-function registerOp(ops: Map<string, AnyOpDefinition>, op: AnyOpDefinition): void {
-  if (ops.has(op.name)) throw new WorkerStartFailedError({ reason: `two ops are named "${op.name}"` });
-  ops.set(op.name, op);
-}
-
-function isOpDefinition(value: unknown): value is AnyOpDefinition {
-  const candidate = value as Partial<AnyOpDefinition> | null;
-  return typeof candidate === "object" && candidate !== null && typeof candidate.name === "string" && typeof candidate.run === "function" && typeof candidate.kind === "string" && candidate.input !== undefined;
-}
-
-async function importOps(moduleSource: string): Promise<AnyOpDefinition[]> {
-  const specifier = /^file:/.test(moduleSource) ? moduleSource : pathToFileURL(path.resolve(moduleSource)).href;
-  let exported: Record<string, unknown>;
-  try {
-    exported = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    throw new WorkerStartFailedError({ reason: `could not import op module ${moduleSource}: ${String(error)}`, cause: error });
-  }
-  const values = Object.values(exported).flatMap((value) => (Array.isArray(value) ? value : [value]));
-  const found = values.filter(isOpDefinition);
-  if (found.length === 0) throw new WorkerStartFailedError({ reason: `op module ${moduleSource} exports no op definitions` });
-  return [...new Set(found)];
 }
 
 function defaultCacheDir(): string {

@@ -141,17 +141,20 @@ export class WorkerCrashedError extends ReinError {
   override name = "WorkerCrashedError";
   readonly exitCode: number | null;
   readonly signal: string | null;
-  constructor(fields: { exitCode?: number | null; signal?: string | null } & ReinErrorOptions) {
+  /** What the worker said before it died (an uncaught exception), when it could still say it. */
+  readonly reason: string | null;
+  constructor(fields: { exitCode?: number | null; signal?: string | null; reason?: string | null } & ReinErrorOptions) {
     super(
       fields.message ??
-        `The Rein worker process died (exit code ${fields.exitCode ?? "none"}, signal ${fields.signal ?? "none"}); models it had loaded are gone and must be loaded again`,
+        `The Rein worker process died (exit code ${fields.exitCode ?? "none"}, signal ${fields.signal ?? "none"})${fields.reason ? `: ${fields.reason}` : ""}; models it had loaded are gone and must be loaded again`,
       fields,
     );
     this.exitCode = nullableNumber(fields.exitCode);
     this.signal = nullableText(fields.signal);
+    this.reason = nullableText(fields.reason);
   }
   override toFields() {
-    return { exitCode: this.exitCode, signal: this.signal };
+    return { exitCode: this.exitCode, signal: this.signal, reason: this.reason };
   }
 }
 

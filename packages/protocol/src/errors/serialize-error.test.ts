@@ -47,7 +47,7 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [ChecksumMismatchError, new ChecksumMismatchError({ url: "http://127.0.0.1/x", expected: "a", actual: "b" }), { expected: "a", actual: "b" }],
   [UnknownOperationError, new UnknownOperationError({ operation: "nope" }), { operation: "nope" }],
   [OperationFailedError, new OperationFailedError({ operation: "embed", errorName: "TypeError" }), { operation: "embed", errorName: "TypeError" }],
-  [WorkerCrashedError, new WorkerCrashedError({ exitCode: null, signal: "SIGKILL" }), { exitCode: null, signal: "SIGKILL" }],
+  [WorkerCrashedError, new WorkerCrashedError({ exitCode: null, signal: "SIGKILL" }), { exitCode: null, signal: "SIGKILL", reason: null }],
   [WorkerShutdownError, new WorkerShutdownError(), {}],
   [WorkerStartFailedError, new WorkerStartFailedError({ reason: "no handshake" }), { reason: "no handshake" }],
   [ProtocolError, new ProtocolError({ reason: "bad frame" }), { reason: "bad frame" }],

@@ -36,7 +36,7 @@ export const loadModelInputSchema = z
   .object({
     modelSrc: modelSrcSchema,
     modelConfig: modelConfigSchema.optional(),
-    /** Expected sha256 of a downloaded model file. */
+    /** Expected sha256 of the model file: checked after a download, and before a local file is loaded (ChecksumMismatchError). */
     sha256: sha256Schema.optional(),
   })
   .strict();

@@ -222,7 +222,7 @@ export class ReinClient {
    * ```
    */
   call<T = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string; onProgress?: (progress: ProgressEvent) => void } = {}): DecoratedPromise<T> {
-    const request = this.#requests.launch({ ...options, op, kind: options.kind ?? "custom", input });
+    const request = this.#requests.launch({ ...options, op, kind: options?.kind ?? "custom", input });
     return decoratePromise(request.result as Promise<T>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -237,7 +237,7 @@ export class ReinClient {
    * ```
    */
   stream<Chunk = unknown, Result = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string } = {}): OpStream<Chunk, Result> {
-    const request = this.#requests.launch({ ...options, op, kind: options.kind ?? "custom", input });
+    const request = this.#requests.launch({ ...options, op, kind: options?.kind ?? "custom", input });
     return new OpStream<Chunk, Result>(request, () => this.cancel({ requestId: request.requestId }));
   }
 

@@ -1,20 +1,22 @@
 import {
   Command,
   InferenceCancelledError,
+  InvalidInputError,
   parseInput,
+  ReinError,
   RequestIdConflictError,
   WorkerShutdownError,
   type CancelReason,
   type FrameMessage,
   type NormalizedCancelTarget,
   type ProgressEvent,
-  type ReinError,
   type RequestKind,
 } from "@rein/protocol";
 import type { z } from "zod";
 import { ClientRequest } from "../requests/client-request.ts";
 import { newRequestId } from "../requests/request-id.ts";
 import { validateRequestOptions } from "../requests/request-options.ts";
+import { unserializableField } from "../requests/unserializable-field.ts";
 import type { RequestOptions } from "./client-options.ts";
 import type { WorkerSupervisor } from "./worker-supervisor.ts";
 
@@ -51,16 +53,25 @@ export class RequestLauncher {
 
   /** Creates the request now and sends it as soon as the worker can take it; never throws (errors settle it). */
   launch(options: LaunchOptions): ClientRequest {
-    const request = new ClientRequest({
-      requestId: options.requestId ?? newRequestId(),
-      op: options.op,
-      kind: options.kind,
-      modelId: options.modelId,
-      timeoutMs: options.timeoutMs,
-    });
+    // Validate before building anything from the options: `Date.now() + timeoutMs` with a Symbol, a BigInt or
+    // an object whose valueOf throws would otherwise throw synchronously out of a call that must never throw.
+    let invalid: unknown;
     try {
       validateRequestOptions(options);
       if (options.schema) parseInput(options.schema, options.input, options.op);
+    } catch (error) {
+      // A getter that throws while being validated is bad input too, not a crash of the call.
+      invalid = ReinError.isInstance(error) ? error : new InvalidInputError({ field: "", reason: `could not be read (${error instanceof Error ? error.message : "a thrown non-error"})`, operation: typeof options.op === "string" ? options.op : "call", cause: error });
+    }
+    const request = new ClientRequest({
+      requestId: typeof options.requestId === "string" && invalid === undefined ? options.requestId : newRequestId(),
+      op: typeof options.op === "string" ? options.op : "call",
+      kind: invalid === undefined ? options.kind : "custom",
+      modelId: typeof options.modelId === "string" ? options.modelId : undefined,
+      timeoutMs: invalid === undefined ? options.timeoutMs : undefined,
+    });
+    try {
+      if (invalid !== undefined) throw invalid;
       if (this.#supervisor.closed) throw new WorkerShutdownError();
       // Same answer the worker's registry gives; checked here too because frames are routed by requestId.
       if (this.#requests.has(request.requestId)) throw new RequestIdConflictError({ requestId: request.requestId });
@@ -146,11 +157,24 @@ export class RequestLauncher {
         if (timeoutMs <= 0) return request.timeOutUnsent();
       }
       request.state = "sent";
-      const value = await connection.request(Command.call, { op: request.op, requestId: request.requestId, input, parentRequestId, timeoutMs });
+      const value = await connection.request(Command.call, { op: request.op, requestId: request.requestId, input, parentRequestId, timeoutMs }).catch((error: unknown) => {
+        throw serializationFailure(error, input, request.op) ?? error;
+      });
       request.resolve(value);
     } catch (error) {
       if (InferenceCancelledError.isInstance(error)) request.cancelled = true;
       request.reject(error);
     }
   }
+}
+
+/**
+ * A JSON encoding failure of the call (only the input can cause one: the rest is ours) as an
+ * InvalidInputError naming the field, instead of the bare TypeError JSON.stringify throws.
+ */
+function serializationFailure(error: unknown, input: unknown, op: string): InvalidInputError | undefined {
+  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "number") return undefined;
+  const found = unserializableField(input);
+  if (!found) return undefined;
+  return new InvalidInputError({ field: found.field, reason: found.reason, operation: op, cause: error });
 }

@@ -1,6 +1,6 @@
 import {
   Command,
-  createFrameGuard,
+  createFramedChannel,
   decodeJson,
   deserializeError,
   encodeJson,
@@ -8,10 +8,12 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   WorkerCrashedError,
+  WorkerExitCode,
   WorkerShutdownError,
   WorkerStartFailedError,
   type CallReply,
   type FrameMessage,
+  type GoodbyeMessage,
   type HandshakeReply,
   type LogMessage,
   type ReinError,
@@ -47,6 +49,8 @@ export class WorkerConnection {
   #endWith!: (error: ReinError) => void;
   #endError: ReinError | undefined;
   #closing = false;
+  /** What the worker said as it closed the channel, if it said anything. */
+  #goodbye: GoodbyeMessage | undefined;
   handshake: HandshakeReply | undefined;
 
   private constructor(worker: SpawnedWorker, handlers: ConnectionHandlers) {
@@ -56,27 +60,31 @@ export class WorkerConnection {
       this.#endWith = reject;
     });
     this.#ended.catch(() => undefined);
-    // Before bare-rpc sees the bytes: a truncated or absurd frame would make it wait forever.
-    const frameGuard = createFrameGuard({
+    // bare-rpc reads only through the frame reader: whole, decodable frames, a few at a time (see frame-reader.ts).
+    const channel = createFramedChannel(worker.channel, {
       onViolation: (error) => {
         this.#end(error);
         this.kill();
       },
     });
-    worker.channel.on("data", (chunk: Buffer) => frameGuard.observe(chunk));
-    this.#rpc = new RPC(worker.channel as unknown as ConstructorParameters<typeof RPC>[0], (incoming) => {
+    this.#rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], (incoming) => {
       // Never throw out of here: an exception in an event handler destroys the whole channel.
       try {
         if (incoming.command === Event.frame) handlers.onFrame(decodeJson(incoming.data) as FrameMessage);
         else if (incoming.command === Event.log) handlers.onLog(decodeJson(incoming.data) as LogMessage);
+        else if (incoming.command === Event.goodbye) this.#onGoodbye(decodeJson(incoming.data) as GoodbyeMessage);
       } catch {
         // A frame we cannot read is dropped; the call it belongs to still settles through its reply.
       }
     });
     worker.channel.on("error", () => undefined);
     void worker.exited.then(({ exitCode, signal }) => {
-      frameGuard.dispose();
-      this.#end(this.#closing ? new WorkerShutdownError() : new WorkerCrashedError({ exitCode, signal }));
+      if (this.#closing) return this.#end(new WorkerShutdownError());
+      // Its goodbye can be lost (a write of ours hit the closed pipe first): the exit code still says what happened.
+      if (exitCode === WorkerExitCode.protocolViolation) {
+        return this.#end(new ProtocolError({ reason: `the worker closed the channel on a protocol violation (exit code ${exitCode}); its stderr names it` }));
+      }
+      this.#end(new WorkerCrashedError({ exitCode, signal, reason: this.#goodbye?.reason }));
     });
   }
 
@@ -166,6 +174,13 @@ export class WorkerConnection {
   /** Hard stop (a failed start, a corrupt channel, a shutdown past its limit). */
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
     this.#worker.child.kill(signal);
+  }
+
+  #onGoodbye(message: GoodbyeMessage): void {
+    this.#goodbye = { reason: String(message.reason), fatal: message.fatal === true };
+    // A worker with a fatal error exits right after: its exit (WorkerCrashedError with the reason) settles the
+    // calls. A protocol violation is the channel's fault, not a crash: say so now, with the worker's reason.
+    if (!this.#goodbye.fatal) this.#end(new ProtocolError({ reason: `the worker closed the channel: ${this.#goodbye.reason}` }));
   }
 
   #end(error: ReinError): void {

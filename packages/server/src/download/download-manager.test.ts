@@ -155,6 +155,15 @@ describe("DownloadManager", () => {
     expect((await readFile(result.path)).equals(asset)).toBe(true);
   });
 
+  it("rejects a redirect to an unparseable URL with DownloadFailedError (network), like any other failed redirect", async () => {
+    server.setRedirect("/broken.bin", "http://[::1", 302);
+    const error = await rejectionOf(manager.download(request(server.url("/broken.bin"))));
+    expect(error).toBeInstanceOf(DownloadFailedError);
+    expect(error).toMatchObject({ failure: "network", url: server.url("/broken.bin") });
+    expect((error as Error).message).toMatch(/invalid URL/);
+    expect(await readdir(join(temp.path, "cache"))).toEqual([]);
+  });
+
   it("rejects an HTTP error status with DownloadFailedError (http, status) and leaves no file", async () => {
     const error = await rejectionOf(manager.download(request(server.url("/nope.bin"))));
     expect(error).toBeInstanceOf(DownloadFailedError);

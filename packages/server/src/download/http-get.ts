@@ -55,7 +55,13 @@ export async function httpGet(url: string, options: GetOptions): Promise<Incomin
     if (!REDIRECT_STATUSES.has(status) || location === undefined) return response;
     response.destroy();
     if (hop >= MAX_REDIRECTS) throw networkError(url, new Error(`more than ${MAX_REDIRECTS} redirects`));
-    const next = new URL(location, current);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch (error) {
+      // `Location: http://[::1` and the like: a failed redirect like any other, not an internal error.
+      throw networkError(url, new Error(`redirect to an invalid URL ${JSON.stringify(location.slice(0, 200))}`, { cause: error }));
+    }
     if (next.protocol !== "http:" && next.protocol !== "https:") {
       throw networkError(url, new Error(`redirect to unsupported scheme ${next.protocol}`));
     }

@@ -42,10 +42,15 @@ export class LoadedModel {
     return this.#chatWrapper;
   }
 
+  /** Tokens one embedded text may use (the embedding context is capped at 2,048). */
+  get embeddingContextSize(): number {
+    return Math.min(this.config.ctxSize, 2048);
+  }
+
   /** Created lazily: most models are only used for completion. */
   embeddingContext(): Promise<LlamaEmbeddingContext> {
     this.#embeddingContext ??= this.model.createEmbeddingContext({
-      contextSize: Math.min(this.config.ctxSize, 2048),
+      contextSize: this.embeddingContextSize,
       threads: this.config.threads,
     });
     return this.#embeddingContext;

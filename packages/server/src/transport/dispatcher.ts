@@ -5,6 +5,8 @@ import {
   decodeJson,
   encodeJson,
   handshakeMessageSchema,
+  handshakeVersionSchema,
+  InvalidInputError,
   parseInput,
   ProtocolError,
   PROTOCOL_VERSION,
@@ -24,12 +26,26 @@ import type { WorkerServices } from "../worker-services.ts";
 /** A quick, non-cancellable command reached through `call` that is not a registry request (unloadModel). */
 export type ControlHandler = (input: unknown, services: WorkerServices) => Promise<unknown>;
 
+/**
+ * How far a connection is trusted. `local`: the pipe the parent process opened
+ * (fd 3) — it spawned the worker and may configure it, once. `remote`: anything
+ * reachable from another process or machine (WebSocket, HyperDHT) — it may run
+ * requests, but never configure the worker: no op modules (that is running
+ * code), no policies, cache dir, threads or log forwarding.
+ */
+export type ConnectionTrust = "local" | "remote";
+
 export interface DispatcherOptions {
+  /** Who is on the other end of this connection; decides whether its handshake may carry a config. */
+  trust: ConnectionTrust;
   services: WorkerServices;
   ops: Map<string, AnyOpDefinition>;
   controls: Map<string, ControlHandler>;
   sendFrame: (requestId: string, frame: Frame) => void;
-  /** Applies the client's config (policies, threads, op modules) before the handshake is answered. */
+  /**
+   * Applies the client's validated config (policies, threads, op modules)
+   * before the handshake is answered: all of it or, when any part fails, none.
+   */
   configure: (config: WorkerConfig) => Promise<void>;
   engineVersion: () => Promise<string>;
   shutdown: () => Promise<void>;
@@ -39,11 +55,16 @@ export interface DispatcherOptions {
  * Our own command dispatcher. bare-rpc's CommandRouter never answers an
  * unknown command (the caller hangs) and a handler that throws a TypeError is
  * rethrown by safety-catch and kills the worker; here every request gets
- * exactly one reply, whatever happens inside.
+ * exactly one reply, whatever happens inside. One dispatcher serves one
+ * connection (its trust and its handshake); the services behind it are shared.
  */
 export class Dispatcher {
   readonly counters = { callsReceived: 0, cancelsReceived: 0 };
+  /** Counters of the connection's transport, for `inspect`. */
+  transportCounters: () => { framesRefused: number } = () => ({ framesRefused: 0 });
   readonly #options: DispatcherOptions;
+  /** A handshake is accepted once: "pending" while one is configuring, "done" after one succeeded. */
+  #handshake: "none" | "pending" | "done" = "none";
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -63,7 +84,7 @@ export class Dispatcher {
     const payload = decodeJson(request.data);
     switch (request.command) {
       case Command.handshake:
-        return { ok: true, value: await this.#handshake(payload) };
+        return { ok: true, value: await this.#acceptHandshake(payload) };
       case Command.call:
         return this.#call(payload);
       case Command.cancel:
@@ -78,12 +99,32 @@ export class Dispatcher {
     }
   }
 
-  async #handshake(payload: unknown): Promise<HandshakeReply> {
-    const message = parseInput(handshakeMessageSchema, payload, "handshake");
-    if (message.protocolVersion !== PROTOCOL_VERSION) {
-      throw new ProtocolError({ reason: `client speaks protocol ${message.protocolVersion}, worker speaks ${PROTOCOL_VERSION}` });
+  async #acceptHandshake(payload: unknown): Promise<HandshakeReply> {
+    // Once per connection: a second handshake (even one sent while the first is still configuring) would
+    // reconfigure a worker that is already serving requests. A refused one changed nothing, so it may be retried.
+    if (this.#handshake !== "none") throw new ProtocolError({ reason: "this connection already sent its handshake; a worker is configured once per connection" });
+    this.#handshake = "pending";
+    try {
+      const reply = await this.#handshakeOnce(payload);
+      this.#handshake = "done";
+      return reply;
+    } catch (error) {
+      this.#handshake = "none";
+      throw error;
     }
-    await this.#options.configure((message.config ?? {}) as WorkerConfig);
+  }
+
+  async #handshakeOnce(payload: unknown): Promise<HandshakeReply> {
+    const { protocolVersion } = parseInput(handshakeVersionSchema, payload, "handshake");
+    if (protocolVersion !== PROTOCOL_VERSION) {
+      throw new ProtocolError({ reason: `client speaks protocol ${protocolVersion}, worker speaks ${PROTOCOL_VERSION}` });
+    }
+    const config = (parseInput(handshakeMessageSchema, payload, "handshake").config ?? {}) as WorkerConfig;
+    if (this.#options.trust !== "local") {
+      const field = Object.keys(config)[0];
+      if (field !== undefined) throw new InvalidInputError({ field: `config.${field}`, reason: "cannot be set by a remote connection (only the process that spawned the worker configures it)", operation: "handshake" });
+    }
+    await this.#options.configure(config);
     return { protocolVersion: PROTOCOL_VERSION, serverVersion: "0.1.0", pid: process.pid, engine: { name: "node-llama-cpp", version: await this.#options.engineVersion() } };
   }
 
@@ -138,6 +179,7 @@ export class Dispatcher {
         begun: registry.counters.begun,
         ended: registry.counters.ended,
         cancelsReceived: this.counters.cancelsReceived,
+        framesRefused: this.transportCounters().framesRefused,
       },
       memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       metrics: Object.fromEntries(this.#options.services.metrics),

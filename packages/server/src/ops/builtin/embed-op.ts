@@ -1,4 +1,6 @@
-import { embedInputSchema, type EmbedResult } from "@rein/protocol";
+import { ContextOverflowError, embedInputSchema, type EmbedResult } from "@rein/protocol";
+import type { LlamaEmbeddingContext } from "node-llama-cpp";
+import type { LoadedModel } from "../../engine/loaded-model.ts";
 import { defineOp } from "../define-op.ts";
 
 /**
@@ -18,9 +20,9 @@ export const embedOp = defineOp({
     const texts = "texts" in input ? input.texts : [input.text];
     const vectors: number[][] = [];
     let progressSentAt = 0;
-    for (const text of texts) {
+    for (const [index, text] of texts.entries()) {
       if (context.signal.aborted) break;
-      const embedding = await embeddingContext.getEmbeddingFor(text);
+      const embedding = await embedOne(context.model!, embeddingContext, text, texts.length > 1 ? index : undefined);
       const { metrics } = context.services;
       metrics.set("embed.textsEmbedded", (metrics.get("embed.textsEmbedded") ?? 0) + 1);
       vectors.push([...embedding.vector]);
@@ -34,3 +36,22 @@ export const embedOp = defineOp({
     return { vectors, dimension: vectors[0]?.length ?? 0 };
   },
 });
+
+/** node-llama-cpp's own length check, reported as the same ContextOverflowError (52421) a completion gets. */
+async function embedOne(model: LoadedModel, embeddingContext: LlamaEmbeddingContext, text: string, index: number | undefined) {
+  try {
+    return await embeddingContext.getEmbeddingFor(text);
+  } catch (error) {
+    if (!(error instanceof Error) || !/longer than the (usable )?context size/i.test(error.message)) throw error;
+    const promptTokens = model.model.tokenize(text).length;
+    const contextSize = model.embeddingContextSize;
+    const which = index === undefined ? "The text" : `Text ${index} of the batch`;
+    throw new ContextOverflowError({
+      promptTokens,
+      contextSize,
+      modelId: model.modelId,
+      message: `${which} (${promptTokens} tokens) does not fit the embedding context (${contextSize} tokens) of model "${model.modelId}"`,
+      cause: error,
+    });
+  }
+}

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
-import { loadModelInputSchema, type LoadModelInput } from "@rein/protocol";
+import { ChecksumMismatchError, loadModelInputSchema, type LoadModelInput } from "@rein/protocol";
+import { hashFileInto } from "../../download/hash-file.ts";
 import { resolveModelConfig } from "../../engine/model-config.ts";
 import { modelIdFor } from "../../engine/model-id.ts";
 import type { WorkerServices } from "../../worker-services.ts";
@@ -41,6 +43,8 @@ export const loadModelOp = defineOp({
         onProgress: (progress) => context.progress(progress),
       });
       modelPath = downloaded.path;
+    } else if (input.sha256) {
+      await verifyLocalFile(modelPath, input.sha256, signal);
     }
     const throttle = loadProgressThrottle((progress) => context.progress(progress));
     const model = await services.models.acquire({ modelId, modelSrc: input.modelSrc, modelPath, config, signal, onProgress: throttle });
@@ -54,6 +58,27 @@ export const loadModelOp = defineOp({
     return model.modelId;
   },
 });
+
+/**
+ * A `sha256` given with a local path is checked like a download's: the caller
+ * pinned the file's content, so a different file must not load. Hashed on each
+ * load that names a digest (the file may have changed since the last one);
+ * cancellable between chunks. A file that cannot be read is left to the load
+ * itself, which reports it with its own typed error (ModelNotFoundError, ...).
+ */
+async function verifyLocalFile(modelPath: string, expected: string, signal: AbortSignal): Promise<void> {
+  const hash = createHash("sha256");
+  try {
+    await hashFileInto(hash, modelPath, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    // Unreadable (missing, a directory, no permission): the load that follows reports it with its typed error.
+    void error;
+    return;
+  }
+  const actual = hash.digest("hex");
+  if (actual !== expected.toLowerCase()) throw new ChecksumMismatchError({ url: modelPath, expected: expected.toLowerCase(), actual });
+}
 
 /** At most one load-progress event per 100 ms, and always the final one. */
 function loadProgressThrottle(send: (progress: { phase: "load"; loaded: number; total: number; bytesPerSecond: null; done: boolean }) => void) {

@@ -1,0 +1,65 @@
+import { Duplex } from "node:stream";
+
+import { createFrameReader, type FrameReader, type FrameReaderOptions } from "./frame-reader.ts";
+
+export type FramedChannelOptions = Omit<FrameReaderOptions, "deliver">;
+
+/**
+ * The duplex bare-rpc runs on: writes go straight to `inner`, reads arrive only
+ * through a frame reader (whole, decodable frames, a few per `data` event, so
+ * bare-rpc's recursive parser never sees a read it cannot survive). `inner`'s
+ * end, close and errors reach bare-rpc as this stream's own.
+ *
+ * @example
+ * ```ts
+ * const channel = createFramedChannel(socket, { onViolation: (error) => closeWith(error) });
+ * const rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], onrequest);
+ * ```
+ */
+export class FramedChannel extends Duplex {
+  readonly #inner: Duplex;
+  readonly #reader: FrameReader;
+
+  constructor(inner: Duplex, options: FramedChannelOptions) {
+    super();
+    this.#inner = inner;
+    this.#reader = createFrameReader({ ...options, deliver: (frames) => this.push(frames) });
+    inner.on("data", (chunk: Buffer) => this.#reader.observe(chunk));
+    inner.on("end", () => this.push(null));
+    inner.on("error", (error: Error) => this.destroy(error));
+    inner.on("close", () => this.destroy());
+  }
+
+  /** Well-formed frames the reader dropped (bare-rpc stream messages). */
+  get refusedFrames(): number {
+    return this.#reader.refusedFrames;
+  }
+
+  override _read(): void {
+    // Pushed from the inner socket's data events; bare-rpc has no backpressure to apply.
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // After a half-close (a protocol violation) late replies have nowhere to go: drop them, not an error.
+    if (!this.#inner.destroyed && !this.#inner.writableEnded) this.#inner.write(chunk);
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#reader.dispose();
+    if (!this.#inner.destroyed) this.#inner.destroy();
+    callback(error);
+  }
+}
+
+/** Wraps `inner` (a socket or pipe) for bare-rpc; see {@link FramedChannel}. */
+export function createFramedChannel(inner: Duplex, options: FramedChannelOptions): FramedChannel {
+  return new FramedChannel(inner, options);
+}
+
+

@@ -1,0 +1,77 @@
+/**
+ * A peer that floods the worker's pipe with what bare-rpc can parse but was
+ * never built to survive: tens of thousands of tiny frames in one write (its
+ * parser recurses once per frame), and stream-open frames for request ids that
+ * do not exist (it remembers each one). The worker must keep answering.
+ */
+import { Command, encodeJson } from "@rein/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { rawFrame, startRawWorker, type RawWorker } from "../helpers/reliability-raw-worker.ts";
+import { settleWithin } from "../helpers/reliability-support.ts";
+
+const BOUND_MS = 20_000;
+
+/** A bare-rpc event frame (type 1, id 0, command 100, no stream) with an empty body: 9 bytes on the wire. */
+const tinyEvent = rawFrame([1, 0, 100, 0, 0]);
+/** bare-rpc stream-open (OPEN | RESPONSE = 0x201) for request `id`, an id nobody sent. */
+function streamOpen(id: number): Buffer {
+  const body = Buffer.alloc(1 + 5 + 3);
+  body[0] = 3;
+  body[1] = 0xfe;
+  body.writeUInt32LE(id, 2);
+  body[6] = 0xfd;
+  body.writeUInt16LE(0x201, 7);
+  return rawFrame(body);
+}
+
+describe("a hostile peer on the worker's pipe", () => {
+  let worker: RawWorker | undefined;
+
+  afterEach(async () => {
+    if (worker?.alive) worker.child.kill("SIGKILL");
+    await worker?.exited;
+    worker = undefined;
+  });
+
+  it("50,000 tiny event frames in one write: the worker keeps answering (bare-rpc alone overflows its stack at ~3,750)", async () => {
+    worker = await startRawWorker();
+    await worker.handshake({ defaultThreads: 1 });
+    worker.writeRaw(Buffer.concat(Array.from({ length: 50_000 }, () => tinyEvent)));
+    const inspect = await settleWithin(worker.inspect(), BOUND_MS, "inspect after the burst");
+    expect(inspect.status).toBe("fulfilled");
+    expect(worker.alive).toBe(true);
+    expect(worker.goodbyes).toEqual([]);
+  });
+
+  it("5,000 tiny inspect requests in one write: the worker answers them and still serves afterwards", async () => {
+    worker = await startRawWorker();
+    await worker.handshake({ defaultThreads: 1 });
+    // The raw client's own ids start at 1 and it sent one (the handshake); hand-made ids go far above them
+    // in a compact-encoding varint of 5 bytes, so the replies reach nobody (bare-rpc ignores unknown ids).
+    const frames = Array.from({ length: 5_000 }, (_, index) => {
+      const body = Buffer.concat([Buffer.from([1, 0xfe]), Buffer.alloc(4), Buffer.from([Command.inspect, 0, 2]), encodeJson({})]);
+      body.writeUInt32LE(1_000_000 + index, 2);
+      return rawFrame(body);
+    });
+    worker.writeRaw(Buffer.concat(frames));
+    const inspect = await settleWithin(worker.inspect(), BOUND_MS, "inspect after the burst");
+    expect(inspect.status).toBe("fulfilled");
+    expect(worker.alive).toBe(true);
+  });
+
+  it("400,000 stream-open frames for unknown ids are refused: counted, never remembered, and the worker keeps serving", async () => {
+    worker = await startRawWorker();
+    await worker.handshake({ defaultThreads: 1 });
+    const before = await worker.inspect();
+    const total = 400_000;
+    for (let sent = 0; sent < total; sent += 20_000) {
+      worker.writeRaw(Buffer.concat(Array.from({ length: 20_000 }, (_, index) => streamOpen(10 + sent + index))));
+    }
+    const after = await settleWithin(worker.inspect(), BOUND_MS, "inspect after the stream-open flood");
+    expect(after.status).toBe("fulfilled");
+    const snapshot = (after as { value: typeof before }).value;
+    expect(snapshot.counters.framesRefused - before.counters.framesRefused).toBe(total);
+    // The defect grew bare-rpc's table by ~10 MiB of heap for this many ids; refused frames leave nothing behind.
+    expect(snapshot.memory.heapUsed - before.memory.heapUsed).toBeLessThan(8 * 1024 * 1024);
+  });
+});
