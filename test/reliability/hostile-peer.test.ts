@@ -5,6 +5,7 @@
  * do not exist (it remembers each one). The worker must keep answering.
  */
 import { Command, encodeJson } from "@rein/protocol";
+import { testModelPath } from "@rein/test-model";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawFrame, startRawWorker, type RawWorker } from "../helpers/reliability-raw-worker.ts";
 import { settleWithin } from "../helpers/reliability-support.ts";
@@ -62,6 +63,9 @@ describe("a hostile peer on the worker's pipe", () => {
   it("400,000 stream-open frames for unknown ids are refused: counted, never remembered, and the worker keeps serving", async () => {
     worker = await startRawWorker();
     await worker.handshake({ defaultThreads: 1 });
+    // The worker loads node-llama-cpp in the background after its handshake; a load waits for that, so the
+    // heap baseline below does not count the engine's own modules.
+    await worker.call("loadModel", { modelSrc: await testModelPath() });
     const before = await worker.inspect();
     const total = 400_000;
     for (let sent = 0; sent < total; sent += 20_000) {
