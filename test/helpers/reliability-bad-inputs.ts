@@ -162,7 +162,10 @@ export const badInputRows: BadInputRow[] = [
 
   // cancel
   cancelRow("empty target", {}, /^(requestId|modelId)?$/, undefined, /requestId|modelId/),
-  cancelRow("target is null", null, ""),
+  cancelRow("target is null", null, "", undefined, /requestId.*modelId/),
+  // cancel() with no argument used to answer "must have one of the fields " (an empty list).
+  cancelRow("no argument at all", undefined, "", undefined, /requestId.*modelId/),
+  cancelRow("target is a bare id string", "5f0c6a8e-3b7e-4b8e-9b0e-2f6c1d2a3b4c", "", undefined, /requestId.*modelId/),
   cancelRow("non-UUID requestId", { requestId: "123" }, "requestId", { operation: "request", requestId: "123" }),
   cancelRow("unknown kind in broad cancel", { modelId: "m", kind: "bogus" }, "kind", { operation: "broad", modelId: "m", kind: "bogus" }),
   cancelRow("unknown kind in explicit broad cancel", { operation: "broad", modelId: "m", kind: "everything" }, "kind", { operation: "broad", modelId: "m", kind: "everything" }),

@@ -1,13 +1,12 @@
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import {
-  cancelTargetSchema,
   Command,
   completionInputSchema,
   downloadAssetInputSchema,
   embedInputSchema,
   loadModelInputSchema,
-  normalizeCancelTarget,
+  parseCancelTarget,
   parseInput,
   unloadModelInputSchema,
   WorkerShutdownError,
@@ -244,7 +243,9 @@ export class ReinClient {
 
   /**
    * Cancels one request (`{ requestId }`) or every request on a model (`{ modelId, kind? }`).
-   * Resolves with how many requests it actually stopped; never throws for unknown or finished ids.
+   * Resolves with how many requests it actually stopped: `{ cancelled: 0 }` for a well-formed id that is
+   * unknown or already finished. A malformed target (no `requestId` / `modelId`, a requestId that is not a
+   * UUIDv4) rejects with `InvalidInputError` naming the field, so a typo never passes for "already done".
    *
    * @example
    * ```ts
@@ -253,7 +254,7 @@ export class ReinClient {
    * ```
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
-    const normalized = normalizeCancelTarget(parseInput(cancelTargetSchema, target, "cancel"));
+    const normalized = parseCancelTarget(target);
     const cancelledHere = this.#requests.cancelUnsent(normalized, reason);
     const connection = this.#supervisor.live;
     if (!connection) return { cancelled: cancelledHere };
