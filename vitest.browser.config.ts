@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/browser/**/*.test.ts"],
+    // One temporary REIN_CACHE_DIR per run, deleted afterwards: tests never touch the user's cache.
+    globalSetup: ["test/setup/isolated-cache.ts"],
     pool: "forks",
     testTimeout: 90_000,
     hookTimeout: 120_000,

@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     // Browser tests need Debian's chromium: `npm run test:browser` (vitest.browser.config.ts), run by .ci/run.
     exclude: ["**/node_modules/**", "test/browser/**"],
+    // One temporary REIN_CACHE_DIR per run, deleted afterwards: tests never touch the user's cache.
+    globalSetup: ["test/setup/isolated-cache.ts"],
     // Worker processes and native models: forks keep each test file's process state apart.
     pool: "forks",
     testTimeout: 60_000,

@@ -93,7 +93,7 @@ export interface WorkerConfig {
   policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
   /** Threads for models whose config names none. */
   defaultThreads?: number;
-  /** Directory for downloads; default `REIN_CACHE_DIR` or `<cwd>/.cache/rein`. */
+  /** Directory for downloads; default `REIN_CACHE_DIR`, else the per-user cache directory (see `defaultCacheDir`). */
   cacheDir?: string;
   /** Modules (absolute paths or file URLs) whose exported op definitions the worker registers. */
   opModules?: string[];

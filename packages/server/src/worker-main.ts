@@ -1,10 +1,10 @@
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createFrameGuard, Event, encodeJson, WorkerStartFailedError, type LogMessage, type WorkerConfig } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { getModuleVersion } from "node-llama-cpp";
+import { defaultCacheDir } from "./download/default-cache-dir.ts";
 import { DownloadManager } from "./download/index.ts";
 import { ModelStore } from "./engine/model-store.ts";
 import { endGroup } from "./ops/builtin/group-op.ts";
@@ -160,10 +160,6 @@ async function importOps(moduleSource: string): Promise<AnyOpDefinition[]> {
   const found = values.filter(isOpDefinition);
   if (found.length === 0) throw new WorkerStartFailedError({ reason: `op module ${moduleSource} exports no op definitions` });
   return [...new Set(found)];
-}
-
-function defaultCacheDir(): string {
-  return process.env.REIN_CACHE_DIR ? path.resolve(process.env.REIN_CACHE_DIR) : path.join(os.tmpdir(), "rein-cache");
 }
 
 function lifecycleLine(entry: LifecycleLogEntry): [WorkerLogLevel, string, Record<string, unknown>] {

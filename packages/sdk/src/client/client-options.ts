@@ -9,7 +9,7 @@ export interface ClientOptions {
   /** Concurrency policy per request kind, e.g. `{ completion: oneAtATimePerModel }`. */
   policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
   logger?: ReinLogger;
-  /** Where the worker keeps downloads. Default: `REIN_CACHE_DIR`, else the OS temp dir. */
+  /** Where the worker keeps downloads. Default: `REIN_CACHE_DIR`, else the per-user cache (`$XDG_CACHE_HOME/rein` or `~/.cache/rein`, `~/Library/Caches/rein`, `%LOCALAPPDATA%\rein\cache`). */
   cacheDir?: string;
   /** Modules whose exported `defineOp(...)` definitions the worker registers (custom ops). */
   opModules?: (string | URL)[];
