@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceCancelledError, ModelNotFoundError, type ProgressEvent, type ReinClient } from "@rein/sdk";
 import { startAssetServer, type AssetServer } from "../helpers/asset-server.ts";
@@ -110,5 +112,43 @@ describe("loadModel phases through the real worker", () => {
   it("a missing model file is a typed error", async () => {
     await expect(client.loadModel({ modelSrc: "/definitely/not/here.gguf" })).rejects.toBeInstanceOf(ModelNotFoundError);
     await expect(client.loadModel({ modelSrc: "/etc/passwd" })).rejects.toMatchObject({ code: 50001, field: "modelSrc" });
+  });
+
+  it("the content decides, not the file name: a GGUF named model.bin (or with no extension) loads, a text file named .gguf is refused", async () => {
+    const renamedBin = path.join(cache.path, "model.bin");
+    const renamedBare = path.join(cache.path, "model");
+    const fake = path.join(cache.path, "fake.gguf");
+    await copyFile(await tinyModel(), renamedBin);
+    await copyFile(await tinyModel(), renamedBare);
+    await writeFile(fake, "this is not a model\n");
+    for (const modelSrc of [renamedBin, renamedBare]) {
+      const modelId = await client.loadModel({ modelSrc });
+      expect((await client.completion({ modelId, history: history(), maxTokens: 3 }).final).stopReason).toBe("length");
+      await client.unloadModel({ modelId });
+    }
+    const refused = client.loadModel({ modelSrc: fake });
+    await expect(refused).rejects.toMatchObject({ code: 50001, field: "modelSrc", message: expect.stringMatching(/not a GGUF model file/) });
+    expect((await client.inspect()).requests).toEqual([]);
+  });
+
+  it("more threads than cores is clamped to the cores, with a REIN_THREADS_CLAMPED process warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const cores = availableParallelism();
+      const modelId = await client.loadModel({ modelSrc: await tinyModel(), modelConfig: { threads: cores + 3 } });
+      const model = (await client.inspect()).models.find((entry) => entry.modelId === modelId);
+      expect(model?.threads).toBe(cores);
+      // Asking for exactly the cores is the same model: the clamp is what the id is made of.
+      expect(await client.loadModel({ modelSrc: await tinyModel(), modelConfig: { threads: cores } })).toBe(modelId);
+      await client.unloadModel({ modelId });
+      await client.unloadModel({ modelId });
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on a later tick
+      expect(warnings.filter((warning) => (warning as NodeJS.ErrnoException).code === "REIN_THREADS_CLAMPED")).toHaveLength(1);
+      expect(warnings[0]?.message).toContain(`asks for ${cores + 3} threads, but this machine has ${cores} CPU cores`);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

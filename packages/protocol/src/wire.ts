@@ -79,7 +79,7 @@ export interface WorkerSnapshot {
   requests: RequestSnapshot[];
   queued: number;
   rememberedCancels: number;
-  models: { modelId: string; modelSrc: string; references: number; parallel: number }[];
+  models: { modelId: string; modelSrc: string; references: number; parallel: number; threads: number }[];
   /** Monotonic counters since the worker started. */
   counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number };
   /** Work counters of the ops (e.g. `embed.textsEmbedded`), for diagnostics and tests. */

@@ -4,7 +4,10 @@ import type { ConcurrencyPolicy, LogMessage, RequestKind } from "@rein/protocol"
 export type ReinLogger = (entry: LogMessage) => void;
 
 export interface ClientOptions {
-  /** Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at least 1). */
+  /**
+   * Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at
+   * least 1). More than the cores is clamped to the cores with a `REIN_THREADS_CLAMPED` process warning.
+   */
   threads?: number;
   /** Concurrency policy per request kind, e.g. `{ completion: oneAtATimePerModel }`. */
   policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;

@@ -1,4 +1,3 @@
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   Command,
@@ -33,6 +32,7 @@ import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { RequestLauncher } from "./request-launcher.ts";
+import { clampThreads, defaultThreadCount } from "./thread-count.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
@@ -51,7 +51,7 @@ export interface UnloadModelResult {
  *
  * @example
  * ```ts
- * const client = createClient({ threads: 4 });
+ * const client = createClient(); // threads: REIN_THREADS, else half the cores
  * const modelId = await client.loadModel({ modelSrc: "./model.gguf" });
  * const run = client.completion({ modelId, history: [{ role: "user", content: "Hi" }] });
  * stopButton.onclick = () => client.cancel({ requestId: run.requestId });
@@ -74,7 +74,7 @@ export class ReinClient {
       closeTimeoutMs: options.closeTimeoutMs,
       config: {
         policies: options.policies,
-        defaultThreads: options.threads ?? defaultThreads(),
+        defaultThreads: options.threads !== undefined ? clampThreads(options.threads, "createClient({ threads })") : clampThreads(defaultThreadCount(), "REIN_THREADS"),
         cacheDir: options.cacheDir,
         opModules: options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source)),
         forwardLogs: options.logger !== undefined,
@@ -119,6 +119,9 @@ export class ReinClient {
    */
   loadModel(params: LoadModelParams): DecoratedPromise<string> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
+    // The worker clamps it; the warning is raised here, where the app can see it.
+    const threads = (input.modelConfig as { threads?: unknown } | undefined)?.threads;
+    if (typeof threads === "number") clampThreads(threads, "loadModel({ modelConfig: { threads } })");
     const promise = this.#requests.launch({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     const loaded = quietly(
       promise.result.then((modelId) => {
@@ -292,9 +295,3 @@ export class ReinClient {
   }
 }
 
-function defaultThreads(): number {
-  const fromEnvironment = Number(process.env.REIN_THREADS);
-  if (Number.isInteger(fromEnvironment) && fromEnvironment > 0) return fromEnvironment;
-  // node-llama-cpp defaults to at least 4 threads, which collapses decode on small machines (NOTES.md).
-  return Math.max(1, Math.floor(os.availableParallelism() / 2));
-}
