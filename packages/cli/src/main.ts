@@ -1,4 +1,4 @@
 /** Entry point of `rein` (run through tsx by bin/rein.js). */
-import { createProgram } from "./program.ts";
+import { runCli } from "./run-cli.ts";
 
-await createProgram().parseAsync(process.argv);
+process.exitCode = await runCli(process.argv);
