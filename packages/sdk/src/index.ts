@@ -15,6 +15,7 @@ export { nextHistory } from "./run/next-history.ts";
 export { handleShutdownSignals } from "./client/signal-handlers.ts";
 export type { DecoratedPromise } from "./requests/decorated-promise.ts";
 export { exampleModelPath, testModelPath } from "./test-model.ts";
+export { THREADS_CLAMPED_WARNING } from "./client/thread-count.ts";
 export {
   oneAtATimePerModel,
   ReinError,
