@@ -9,8 +9,10 @@ export default defineConfig({
     globalSetup: ["test/setup/isolated-cache.ts"],
     // Worker processes and native models: forks keep each test file's process state apart.
     pool: "forks",
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Safety nets against hangs, not timing assertions: a worker-heavy test on a CI machine that runs several
+    // suites at once on 2 cores (load ~20 was seen) needs minutes; a hang is caught all the same.
+    testTimeout: 240_000,
+    hookTimeout: 300_000,
     // Test files that start real workers share two cores; more at once only adds contention.
     maxWorkers: 2,
   },
