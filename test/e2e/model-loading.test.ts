@@ -99,6 +99,34 @@ describe("loadModel phases through the real worker", () => {
     expect(snapshot.memory.rss - baseline).toBeLessThan(2 * modelBytes);
   });
 
+  it("a load issued right after the only other load of the same model was cancelled gets a load of its own, not that cancel", async () => {
+    const modelSrc = await mediumModel();
+    // Found by the soak: the second load joined the native load being torn down and failed with the first one's cancel.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const modelConfig = { ctx_size: 1024 + attempt };
+      let issueCancel: (() => void) | undefined;
+      const cancelled = new Promise<{ cancelled: number }>((resolve) => {
+        issueCancel = () => resolve(first.cancel());
+      });
+      const first = client.loadModel({ modelSrc, modelConfig, onProgress: (event) => {
+        if (event.phase === "load") issueCancel?.();
+        issueCancel = undefined;
+      } });
+      const firstOutcome = first.then(() => "loaded", (error: unknown) => error);
+      // The first load's end is answered at once; its native load may still be tearing down when this arrives.
+      const { cancelled: count } = await cancelled;
+      const second = await client.loadModel({ modelSrc, modelConfig });
+      const outcome = await firstOutcome;
+      if (outcome !== "loaded") expect(InferenceCancelledError.isInstance(outcome), String(outcome)).toBe(true);
+      expect(count).toBe(outcome === "loaded" ? 0 : 1);
+      const models = (await client.inspect()).models;
+      expect(models.map((model) => [model.modelId, model.references])).toEqual([[second, outcome === "loaded" ? 2 : 1]]);
+      await client.unloadModel({ modelId: second });
+      if (outcome === "loaded") await client.unloadModel({ modelId: second });
+    }
+    expect((await client.inspect()).models).toEqual([]);
+  });
+
   it("cancel by modelId reaches a load in progress (loads are filed under the id they will create)", async () => {
     const progress = recordProgress();
     const load = client.loadModel({ modelSrc: server.url("/slow.gguf"), modelConfig: { ctx_size: 1500 }, onProgress: progress.onProgress });

@@ -58,7 +58,9 @@ export class ModelStore {
       return loaded;
     }
     let pending = this.#pending.get(options.modelId);
-    if (!pending) {
+    // A load whose last subscriber cancelled is being torn down: joining it would hand this request the
+    // other request's cancel. Start a fresh one; the old one frees its model when its native step returns.
+    if (!pending || pending.controller.signal.aborted) {
       pending = this.#startLoad(options);
       this.#pending.set(options.modelId, pending);
     }
@@ -122,9 +124,13 @@ export class ModelStore {
     const reportProgress = (fraction: number) => {
       for (const listener of pending.progressListeners) listener(fraction);
     };
+    // Only this load's own entry: a fresh load of the same model may have replaced an abandoned one.
+    const forget = () => {
+      if (this.#pending.get(options.modelId) === pending) this.#pending.delete(options.modelId);
+    };
     pending.promise = loadNative(options, controller.signal, reportProgress).then(
       async (model) => {
-        this.#pending.delete(options.modelId);
+        forget();
         if (pending.subscribers === 0) {
           // Everyone cancelled while the last native step was finishing: free it now.
           await model.dispose();
@@ -135,7 +141,7 @@ export class ModelStore {
         return model;
       },
       (error: unknown) => {
-        this.#pending.delete(options.modelId);
+        forget();
         throw error;
       },
     );
