@@ -7,6 +7,8 @@ export default defineConfig({
   ssr: sourceCondition.ssr,
   test: {
     include: ["test/browser/**/*.test.ts"],
+    // One temporary REIN_CACHE_DIR per run, deleted afterwards: tests never touch the user's cache.
+    globalSetup: ["test/setup/isolated-cache.ts"],
     pool: "forks",
     execArgv: sourceCondition.execArgv,
     env: sourceCondition.env,

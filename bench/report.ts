@@ -1,6 +1,6 @@
 import type { Summary } from "./stats.ts";
 
-/** A place where Rein is behind plain node-llama-cpp or a DESIGN §7 target, for the closing note. */
+/** A place where Rein is behind plain node-llama-cpp or one of its targets (README, Benchmarks), for the closing note. */
 export interface BehindNote {
   /** What is behind, with the measured gap. */
   gap: string;

@@ -123,7 +123,7 @@ function closingNote(outcomes: SectionOutcome[]): string {
   const lines: string[] = [];
   if (failed.length > 0) lines.push(`Failed sections: ${failed.join(", ")} (see above).`);
   if (notes.length === 0) {
-    lines.push("Rein met every DESIGN §7 target in this run and was not measurably behind plain node-llama-cpp.");
+    lines.push("Rein met every target in this run and was not measurably behind plain node-llama-cpp.");
   }
   // One entry per cause: a single fix often closes gaps seen in several sections.
   const groups = new Map<string, BehindNote[]>();

@@ -13,15 +13,21 @@ const client = createClient();
 const modelId = await client.loadModel({ modelSrc: await exampleModelPath() });
 const history = [{ role: "user" as const, content: "Explain tides." }];
 
-/** Drains the events; returns the stop reason and how many deltas streamed. */
-async function drain(run: CompletionRun, onDelta?: (count: number) => void): Promise<{ stopReason: string; deltas: number }> {
+/** Drains the events; returns the stop reason, how many deltas streamed and their total length. */
+async function drain(run: CompletionRun, onDelta?: (count: number) => void): Promise<{ stopReason: string; deltas: number; characters: number }> {
   let deltas = 0;
+  let characters = 0;
   let stopReason = "";
   for await (const event of run.events) {
-    if (event.type === "contentDelta") onDelta?.(++deltas);
+    if (event.type === "contentDelta") {
+      // Counted before the optional call: `onDelta?.(++deltas)` would skip the increment when there is no callback.
+      deltas += 1;
+      characters += event.text.length;
+      onDelta?.(deltas);
+    }
     if (event.type === "completionDone") stopReason = event.stopReason;
   }
-  return { stopReason, deltas };
+  return { stopReason, deltas, characters };
 }
 
 // 1. AbortController: abort() after 10 streamed deltas. The abort reason comes back as the error's cause.
@@ -31,10 +37,10 @@ const aborted = client.completion({ modelId, history, maxTokens: 2000, signal: c
 const first = await drain(aborted, (count) => {
   if (count === 10) controller.abort(new Error("user navigated away"));
 });
-console.log(`stopReason=${first.stopReason} deltas=${first.deltas}`);
+console.log(`stopReason=${first.stopReason} deltas=${first.deltas} streamed=${first.characters}`);
 await aborted.text.catch((error: unknown) => {
   if (!InferenceCancelledError.isInstance(error)) throw error;
-  console.log(`rejected: ${error.name} code=${error.code} reason=${error.reason} cause=${(error.cause as Error).message}`);
+  console.log(`rejected: ${error.name} code=${error.code} reason=${error.reason} cause=${(error.cause as Error).message} partial length=${error.partial.text?.length ?? 0}`);
 });
 
 // 2. A signal that is already aborted: the request settles without being sent.
@@ -53,7 +59,7 @@ console.log(`stopReason=${second.stopReason} deltas=${second.deltas} calls the w
 console.log("--- 3. timeoutMs");
 const slow = client.completion({ modelId, history, maxTokens: 100_000, timeoutMs: 800 });
 const third = await drain(slow);
-console.log(`stopReason=${third.stopReason} deltas=${third.deltas}`);
+console.log(`stopReason=${third.stopReason} deltas=${third.deltas} streamed=${third.characters}`);
 await slow.text.catch((error: unknown) => {
   if (!RequestTimeoutError.isInstance(error)) throw error;
   console.log(`rejected: ${error.name} code=${error.code} timeoutMs=${error.timeoutMs} partial length=${error.partial?.text?.length ?? 0}`);
@@ -64,7 +70,7 @@ const timed = client.completion({ modelId, history, maxTokens: 100_000, signal: 
 const fourth = await drain(timed);
 await timed.text.catch((error: unknown) => {
   if (!InferenceCancelledError.isInstance(error)) throw error;
-  console.log(`AbortSignal.timeout(800): stopReason=${fourth.stopReason} reason=${error.reason} cause=${(error.cause as Error).name}`);
+  console.log(`AbortSignal.timeout(800): stopReason=${fourth.stopReason} deltas=${fourth.deltas} reason=${error.reason} cause=${(error.cause as Error).name}`);
 });
 
 await client.close();

@@ -5,7 +5,7 @@ import type { LogMessage } from "@rein/protocol";
  * time when the worker really finished a request (its `end` line: native work
  * stopped, cleanup done, the model slot free again). A cancelled run's
  * `completionDone` can arrive earlier, as soon as the worker acknowledges the
- * cancel; the `end` line is what a DESIGN §7 prefill bound is about.
+ * cancel; the `end` line is what the prefill-cancel target is about.
  *
  * @example
  * ```ts

@@ -102,7 +102,7 @@ function report(data: { results: Map<string, PrefillRound[]>; chunkSizes: number
   const verdicts: string[] = [];
 
   // Two clocks: the client's completionDone (Rein may answer as soon as the worker acknowledges the cancel)
-  // and the native stop (Rein: the worker's lifecycle `end`, the model slot free again). DESIGN's bound is about the stop.
+  // and the native stop (Rein: the worker's lifecycle `end`, the model slot free again). The target's bound is about the stop.
   const addRow = (label: string, rounds: PrefillRound[], chunkSize: number | null) => {
     const done = summarize(present(rounds.map((round) => cancelLatencyMs(round.cancelled))));
     const latency = summarize(present(rounds.map((round) => cancelToStopMs(round.cancelled))));
@@ -171,7 +171,7 @@ function report(data: { results: Map<string, PrefillRound[]>; chunkSizes: number
     rows,
   );
   const costTable = markdownTable(["path", "full prefill (ms, median)", "prompt tokens/s", "vs Rein unchunked (paired median)", "vs plain (paired median)"], costRows);
-  const intro = `Medium model, ${promptTokens}-token prompt, cancel ${CANCEL_AFTER_MS} ms after the call. "completionDone" is what the app's loop sees; "native stop" is when the prompt evaluation really stopped (Rein: the worker's lifecycle \`end\` line reached the client, so the model is free again; plain: the promise settled). Plain prefill: ${formatNumber(msPerToken * 1000, 0)} µs/token; "one chunk" = chunk size x that. Target (DESIGN §7): the stop is bounded by one prompt chunk, not by the whole prompt.`;
+  const intro = `Medium model, ${promptTokens}-token prompt, cancel ${CANCEL_AFTER_MS} ms after the call. "completionDone" is what the app's loop sees; "native stop" is when the prompt evaluation really stopped (Rein: the worker's lifecycle \`end\` line reached the client, so the model is free again; plain: the promise settled). Plain prefill: ${formatNumber(msPerToken * 1000, 0)} µs/token; "one chunk" = chunk size x that. Target: the stop is bounded by one prompt chunk, not by the whole prompt.`;
   return {
     title: "2. Cancel during prompt evaluation (prefill)",
     body: blocks(intro, latencyTable, verdicts.join("\n\n"), "Prefill throughput cost of chunking (full prefill = call -> first token done, maxTokens 1):", costTable),

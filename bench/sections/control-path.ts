@@ -47,7 +47,7 @@ export async function controlPathSection(context: BenchContext): Promise<Section
     addRow("`completion()` returns with `requestId` set", summarize(callMicroseconds), "µs");
     notes.push(verdict(allSynchronous, `requestId available synchronously, before any await: ${allSynchronous ? "yes" : "NO"} in ${samples}/${samples} calls.`));
     if (!allSynchronous) {
-      behind.push({ gap: "`run.requestId` was not set right after `completion()` returned.", why: "The id is made after an await.", fix: "Create the id before anything asynchronous (DESIGN §3)." });
+      behind.push({ gap: "`run.requestId` was not set right after `completion()` returned.", why: "The id is made after an await.", fix: "Create the id before anything asynchronous (README: Using the SDK)." });
     }
   }
 

@@ -11,7 +11,7 @@ import { blocks, formatNumber, formatPercent, latencyCells, markdownTable, verdi
 import { interleave, median, pairedRatio, summarize } from "../stats.ts";
 
 const CONTEXT_SIZE = 2048;
-/** DESIGN §7: streaming through the SDK keeps at least this share of in-process tokens/s. */
+/** Target (README, Benchmarks): streaming through the SDK keeps at least this share of in-process tokens/s. */
 const THROUGHPUT_TARGET = 0.98;
 
 /** What one round measured on one path: parallel 1 (one trace) or parallel 2 (two traces run at once). */

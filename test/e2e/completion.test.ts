@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InferenceCancelledError, type CompletionEvent, type ReinClient } from "@rein/sdk";
+import { ErrorCode, InferenceCancelledError, ModelNotLoadedError, type CompletionEvent, type ReinClient } from "@rein/sdk";
 import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
 import { lifecycleLog } from "../helpers/lifecycle-log.ts";
 
@@ -117,6 +117,45 @@ describe("completion through the real worker", () => {
     expect(await client.cancel({ requestId: run.requestId })).toEqual({ cancelled: 0 });
     await expect(run.text).rejects.toBeInstanceOf(InferenceCancelledError);
     expect(await client.cancel({ requestId: run.requestId })).toEqual({ cancelled: 0 });
+  });
+
+  it("cancel of a malformed target rejects with InvalidInputError naming the field, and sends nothing", async () => {
+    const before = (await client.inspect()).counters.cancelsReceived;
+    await expect(client.cancel({ requestId: "not-a-uuid" })).rejects.toMatchObject({ code: 50001, field: "requestId", operation: "cancel" });
+    const missing = client.cancel(undefined as never);
+    expect(missing).toBeInstanceOf(Promise); // a rejection, never a synchronous throw
+    await expect(missing).rejects.toMatchObject({ code: 50001, field: "", message: expect.stringMatching(/\{ requestId \}.*\{ modelId, kind\? \}/) });
+    expect((await client.inspect()).counters.cancelsReceived).toBe(before);
+  });
+
+  it("a run that fails: events end with completionDone { stopReason: error, error }, then the loop throws the typed error; every reader sees the same", async () => {
+    const run = client.completion({ modelId: "never-loaded", history: history(), maxTokens: 4 });
+    const seen: CompletionEvent[] = [];
+    let thrown: unknown;
+    try {
+      for await (const event of run.events) seen.push(event);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ type: "completionDone", stopReason: "error", seq: 0, error: { code: ErrorCode.ModelNotLoaded } });
+    expect(ModelNotLoadedError.isInstance(thrown), String(thrown)).toBe(true);
+    await expect(run.final).rejects.toBe(thrown);
+    // A second loop replays the done event and throws the same error again.
+    const replay: CompletionEvent[] = [];
+    await expect((async () => {
+      for await (const event of run.events) replay.push(event);
+    })()).rejects.toBe(thrown);
+    expect(replay).toEqual(seen);
+    // A loop that stops at the done event ends without the throw (it left after the end: no cancel either).
+    let stoppedAt: string | undefined;
+    for await (const event of run.events) {
+      if (event.type === "completionDone") {
+        stoppedAt = event.stopReason;
+        break;
+      }
+    }
+    expect(stoppedAt).toBe("error");
   });
 
   it("two runs on one model: cancelling one leaves the other running to its end", async () => {

@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceCancelledError, ModelNotFoundError, type ProgressEvent, type ReinClient } from "@rein/sdk";
 import { startAssetServer, type AssetServer } from "../helpers/asset-server.ts";
@@ -97,35 +99,30 @@ describe("loadModel phases through the real worker", () => {
     expect(snapshot.memory.rss - baseline).toBeLessThan(2 * modelBytes);
   });
 
-  it("a load of the same model sent right after a cancelled one loads it (it never inherits the other caller's cancel)", async () => {
+  it("a load issued right after the only other load of the same model was cancelled gets a load of its own, not that cancel", async () => {
     const modelSrc = await mediumModel();
-    // A fresh id per round (a distinct config), so each round races a native load that the cancel is aborting.
-    for (let round = 0; round < 3; round += 1) {
-      const modelConfig = { ctx_size: 1024 + round };
-      let cancelSent!: () => void;
-      const cancelIsSent = new Promise<void>((resolve) => (cancelSent = resolve));
-      let cancelled: Promise<{ cancelled: number }> | undefined;
-      const first = client.loadModel({
-        modelSrc,
-        modelConfig,
-        onProgress: (event) => {
-          if (event.phase !== "load" || cancelled) return;
-          cancelled = first.cancel();
-          cancelSent();
-        },
+    // Found by the soak: the second load joined the native load being torn down and failed with the first one's cancel.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const modelConfig = { ctx_size: 1024 + attempt };
+      let issueCancel: (() => void) | undefined;
+      const cancelled = new Promise<{ cancelled: number }>((resolve) => {
+        issueCancel = () => resolve(first.cancel());
       });
-      const firstOutcome = first.then(
-        (modelId) => ({ modelId }),
-        (error: unknown) => ({ error }),
-      );
-      await cancelIsSent;
-      // Written to the worker right after the cancel: it finds the aborting load of the same id.
-      const modelId = await client.loadModel({ modelSrc, modelConfig });
-      expect((await client.inspect()).models.map((model) => model.modelId)).toContain(modelId);
+      const first = client.loadModel({ modelSrc, modelConfig, onProgress: (event) => {
+        if (event.phase === "load") issueCancel?.();
+        issueCancel = undefined;
+      } });
+      const firstOutcome = first.then(() => "loaded", (error: unknown) => error);
+      // The first load's end is answered at once; its native load may still be tearing down when this arrives.
+      const { cancelled: count } = await cancelled;
+      const second = await client.loadModel({ modelSrc, modelConfig });
       const outcome = await firstOutcome;
-      if ("error" in outcome) expect(InferenceCancelledError.isInstance(outcome.error)).toBe(true);
-      else await client.unloadModel({ modelId });
-      await client.unloadModel({ modelId });
+      if (outcome !== "loaded") expect(InferenceCancelledError.isInstance(outcome), String(outcome)).toBe(true);
+      expect(count).toBe(outcome === "loaded" ? 0 : 1);
+      const models = (await client.inspect()).models;
+      expect(models.map((model) => [model.modelId, model.references])).toEqual([[second, outcome === "loaded" ? 2 : 1]]);
+      await client.unloadModel({ modelId: second });
+      if (outcome === "loaded") await client.unloadModel({ modelId: second });
     }
     expect((await client.inspect()).models).toEqual([]);
   });
@@ -143,5 +140,43 @@ describe("loadModel phases through the real worker", () => {
   it("a missing model file is a typed error", async () => {
     await expect(client.loadModel({ modelSrc: "/definitely/not/here.gguf" })).rejects.toBeInstanceOf(ModelNotFoundError);
     await expect(client.loadModel({ modelSrc: "/etc/passwd" })).rejects.toMatchObject({ code: 50001, field: "modelSrc" });
+  });
+
+  it("the content decides, not the file name: a GGUF named model.bin (or with no extension) loads, a text file named .gguf is refused", async () => {
+    const renamedBin = path.join(cache.path, "model.bin");
+    const renamedBare = path.join(cache.path, "model");
+    const fake = path.join(cache.path, "fake.gguf");
+    await copyFile(await tinyModel(), renamedBin);
+    await copyFile(await tinyModel(), renamedBare);
+    await writeFile(fake, "this is not a model\n");
+    for (const modelSrc of [renamedBin, renamedBare]) {
+      const modelId = await client.loadModel({ modelSrc });
+      expect((await client.completion({ modelId, history: history(), maxTokens: 3 }).final).stopReason).toBe("length");
+      await client.unloadModel({ modelId });
+    }
+    const refused = client.loadModel({ modelSrc: fake });
+    await expect(refused).rejects.toMatchObject({ code: 50001, field: "modelSrc", message: expect.stringMatching(/not a GGUF model file/) });
+    expect((await client.inspect()).requests).toEqual([]);
+  });
+
+  it("more threads than cores is clamped to the cores, with a REIN_THREADS_CLAMPED process warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const cores = availableParallelism();
+      const modelId = await client.loadModel({ modelSrc: await tinyModel(), modelConfig: { threads: cores + 3 } });
+      const model = (await client.inspect()).models.find((entry) => entry.modelId === modelId);
+      expect(model?.threads).toBe(cores);
+      // Asking for exactly the cores is the same model: the clamp is what the id is made of.
+      expect(await client.loadModel({ modelSrc: await tinyModel(), modelConfig: { threads: cores } })).toBe(modelId);
+      await client.unloadModel({ modelId });
+      await client.unloadModel({ modelId });
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on a later tick
+      expect(warnings.filter((warning) => (warning as NodeJS.ErrnoException).code === "REIN_THREADS_CLAMPED")).toHaveLength(1);
+      expect(warnings[0]?.message).toContain(`asks for ${cores + 3} threads, but this machine has ${cores} CPU cores`);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

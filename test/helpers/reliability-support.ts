@@ -3,6 +3,7 @@
  * "this promise never settled" into a failing assertion instead of a hung
  * test, a seeded PRNG for the soak, and a watcher for process warnings.
  */
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,14 +30,28 @@ export class StillPendingError extends Error {
  */
 export function settleWithin<T>(promise: Promise<T>, boundMs: number, label: string): Promise<Settlement<T>> {
   let timer: NodeJS.Timeout | undefined;
+  const limitMs = Math.round(boundMs * loadFactor());
   const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StillPendingError(`${label} was still pending after ${boundMs} ms`)), boundMs);
+    timer = setTimeout(() => reject(new StillPendingError(`${label} was still pending after ${limitMs} ms (bound ${boundMs} ms x machine load)`)), limitMs);
   });
   const settled = promise.then(
     (value): Settlement<T> => ({ status: "fulfilled", value }),
     (reason: unknown): Settlement<T> => ({ status: "rejected", reason }),
   );
   return Promise.race([settled, bound]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * How much slower than an idle machine this one runs now: the 1-minute load
+ * average per core, between 1 and 10. The bounds are safety nets that turn a
+ * hang into a failure; on a CI machine running several suites at once (load
+ * 20 on 2 cores was seen) a call that settles normally can take ten times its
+ * idle time, and a net that fires then is a failure by chance. A real hang
+ * never settles, so a wider net still catches it.
+ */
+export function loadFactor(): number {
+  const perCore = os.loadavg()[0]! / os.availableParallelism();
+  return Math.min(10, Math.max(1, perCore));
 }
 
 /** The rejection reason of a settlement, or a failure when it fulfilled. */

@@ -9,6 +9,7 @@ import { ErrorCode, ModelNotLoadedError, WorkerCrashedError, type ReinClient } f
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
 import { liveChildPids, reasonOf, RELIABILITY_OPS_MODULE, settleWithin } from "../helpers/reliability-support.ts";
+import { firstDelta } from "../helpers/run-events.ts";
 import { makeTempDir } from "../helpers/temp-dir.ts";
 
 const BOUND_MS = 60_000;
@@ -72,7 +73,8 @@ describe("models after a worker crash", () => {
     client = createTestClient({ reloadModelsOnRestart: true, opModules: [RELIABILITY_OPS_MODULE] });
     const modelId = await client.loadModel({ modelSrc: tinyPath });
     const run = client.completion({ modelId, history: history(), maxTokens: 100_000 });
-    for await (const event of run.events) if (event.type === "contentDelta") break;
+    // Not a `break` out of run.events: that would cancel the run and race the kill.
+    await firstDelta(run);
     process.kill(client.workerPid!, "SIGKILL");
     expect(WorkerCrashedError.isInstance(reasonOf(await settleWithin(run.final, 5_000, "run.final")))).toBe(true);
     const text = await client.completion({ modelId, history: history(), maxTokens: 8 }).text;

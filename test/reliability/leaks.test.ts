@@ -10,6 +10,7 @@ import { InferenceCancelledError, RequestTimeoutError, type CompletionRun, type 
 import { describe, expect, it } from "vitest";
 import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
 import { activeResources, RELIABILITY_OPS_MODULE, resourcesAbove, resourcesBackTo, seededRandom, settleWithin, watchWarnings } from "../helpers/reliability-support.ts";
+import { firstDelta } from "../helpers/run-events.ts";
 
 const REQUESTS = 200;
 // At most this many requests share the signal at once: below Node's default of 10
@@ -21,10 +22,8 @@ const RSS_GROWTH_LIMIT = 96 * 1024 * 1024;
 type Mode = "complete" | "cancelById" | "runCancel" | "cancelByModel" | "abortSignal" | "timeout" | "breakLoop" | "dispose" | "embed";
 const MODES: Mode[] = ["complete", "cancelById", "runCancel", "cancelByModel", "abortSignal", "timeout", "breakLoop", "dispose", "embed"];
 
-/** Resolves at the first token, or when the run ended without one. */
-async function firstEventOrEnd(run: CompletionRun): Promise<void> {
-  for await (const event of run.events) if (event.type === "contentDelta") return;
-}
+/** Resolves at the first token, or when the run ended without one; never cancels the run (the mode under test does). */
+const firstEventOrEnd = (run: CompletionRun) => firstDelta(run, { orEnd: true });
 
 async function oneRequest(client: ReinClient, modelId: string, mode: Mode, sharedSignal: AbortSignal, random: ReturnType<typeof seededRandom>, counts: { cancels: number }): Promise<string> {
   if (mode === "embed") {

@@ -4,21 +4,17 @@
  * with WorkerCrashedError, streams end with that error, and the next call runs
  * on a fresh worker.
  */
-import { ErrorCode, ModelNotLoadedError, WorkerCrashedError, type CompletionRun, type ReinClient } from "@rein/sdk";
+import { ErrorCode, ModelNotLoadedError, WorkerCrashedError, type ReinClient } from "@rein/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomAsset, startAssetServer, type AssetServer } from "../helpers/asset-server.ts";
 import { lifecycleLog } from "../helpers/lifecycle-log.ts";
 import { createTestClient, history, mediumModel, tinyModel } from "../helpers/rein-test-client.ts";
 import { drainWithin, reasonOf, RELIABILITY_OPS_MODULE, settleWithin } from "../helpers/reliability-support.ts";
+// firstDelta never leaves a loop over run.events, which would cancel the run and race the SIGKILL.
+import { firstDelta } from "../helpers/run-events.ts";
 
 // Generous safety net: crash detection takes milliseconds, this only turns a hang into a failure.
 const BOUND_MS = 5_000;
-
-/** Resolves with the first contentDelta of a run: the stream is surely flowing. */
-async function firstDelta(run: CompletionRun): Promise<void> {
-  for await (const event of run.events) if (event.type === "contentDelta") return;
-  throw new Error("the run ended before its first token");
-}
 
 function expectCrash(error: unknown, signal: string | null = "SIGKILL", exitCode: number | null = null): WorkerCrashedError {
   expect(WorkerCrashedError.isInstance(error), `expected WorkerCrashedError, got ${String(error)}`).toBe(true);

@@ -1,4 +1,4 @@
 /** Entry point of `rein`: bin/rein.js imports it (built, or from source through tsx inside the repository). */
-import { createProgram } from "./program.ts";
+import { runCli } from "./run-cli.ts";
 
-await createProgram().parseAsync(process.argv);
+process.exitCode = await runCli(process.argv);

@@ -4,6 +4,7 @@ import { runChat } from "./chat/chat-session.ts";
 
 interface ChatCommandOptions {
   model?: string;
+  verbose?: boolean;
   maxTokens: number;
   temperature?: number;
   system?: string;
@@ -23,17 +24,21 @@ export function createProgram(): Command {
   const program = new Command("rein")
     .description("Chat with a local model. Every reply is a cancellable request: Ctrl+C stops it.")
     .version("0.1.0")
-    .showHelpAfterError();
+    .option("--verbose", "on an error, also print its stack trace (the worker's included)")
+    .showHelpAfterError()
+    // Errors surface as CommanderError to runCli, which owns the exit code; set before the commands inherit it.
+    .exitOverride();
 
   program
     .command("chat")
     .description("talk to a model in a REPL; Ctrl+C stops the streaming reply, Ctrl+C on an empty prompt exits")
-    .option("-m, --model <path|url>", 'a .gguf file, an http(s) URL to download it from, or "tiny" for the generated test model (default: $REIN_MODEL)')
+    .option("-m, --model <path|url>", 'a GGUF model file (any name), an http(s) URL to download it from, or "tiny" for the generated test model (default: $REIN_MODEL)')
     .option("-n, --max-tokens <count>", "most tokens per reply", integer(1), 512)
     .option("-t, --temperature <value>", "sampling temperature, 0 = deterministic", decimal(0, 10))
     .option("-s, --system <text>", "a system message that starts the conversation")
     .option("--threads <count>", "CPU threads for the model (default: $REIN_THREADS or half the cores)", integer(1))
     .option("--ctx-size <tokens>", "context size in tokens (default 2048)", integer(64))
+    .option("--verbose", "on an error, also print its stack trace (the worker's included)")
     .addHelpText(
       "after",
       `
@@ -51,7 +56,8 @@ Examples:
       const model = options.model ?? process.env.REIN_MODEL;
       if (!model) command.error("error: rein chat needs --model <path|url> (or REIN_MODEL)");
       // "tiny": Rein's generated test model, for trying the CLI without downloading anything (it writes gibberish).
-      process.exitCode = await runChat({ ...options, model: model === "tiny" ? await testModelPath() : model });
+      const { verbose: _verbose, ...chatOptions } = options;
+      process.exitCode = await runChat({ ...chatOptions, model: model === "tiny" ? await testModelPath() : model });
     });
 
   program.addHelpText("after", "\nStart with: rein chat --model <path|url>   (details: rein chat --help)");

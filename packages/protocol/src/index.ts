@@ -79,7 +79,7 @@ export { embedInputSchema } from "./schemas/embed-schemas.ts";
 export type { EmbedInput, EmbedResult } from "./schemas/embed-schemas.ts";
 export { downloadAssetInputSchema } from "./schemas/download-schemas.ts";
 export type { DownloadAssetInput, DownloadAssetResult } from "./schemas/download-schemas.ts";
-export { cancelTargetSchema, normalizeCancelTarget } from "./schemas/cancel-schemas.ts";
+export { cancelTargetSchema, normalizeCancelTarget, parseCancelTarget } from "./schemas/cancel-schemas.ts";
 export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
 export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema, handshakeVersionSchema, MAX_DEFAULT_THREADS, workerConfigSchema } from "./wire.ts";
 export type {

@@ -121,7 +121,7 @@ export interface WorkerSnapshot {
   requests: RequestSnapshot[];
   queued: number;
   rememberedCancels: number;
-  models: { modelId: string; modelSrc: string; references: number; parallel: number }[];
+  models: { modelId: string; modelSrc: string; references: number; parallel: number; threads: number }[];
   /** Monotonic counters since the worker started. */
   counters: { callsReceived: number; begun: number; ended: number; cancelsReceived: number; framesRefused: number };
   /** Work counters of the ops (e.g. `embed.textsEmbedded`), for diagnostics and tests. */
@@ -135,7 +135,7 @@ export interface WorkerConfig {
   policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
   /** Threads for models whose config names none. */
   defaultThreads?: number;
-  /** Directory for downloads; default `REIN_CACHE_DIR` or `<cwd>/.cache/rein`. */
+  /** Directory for downloads; default `REIN_CACHE_DIR`, else the per-user cache directory (see `defaultCacheDir`). */
   cacheDir?: string;
   /** Modules (absolute paths or file URLs) whose exported op definitions the worker registers. */
   opModules?: string[];

@@ -20,6 +20,7 @@ export { RequestGroup } from "./run/request-group.ts";
 export { nextHistory } from "./run/next-history.ts";
 export { handleShutdownSignals } from "./client/signal-handlers.ts";
 export type { DecoratedPromise } from "./requests/decorated-promise.ts";
+export { THREADS_CLAMPED_WARNING } from "./client/thread-count.ts";
 export {
   oneAtATimePerModel,
   ReinError,

@@ -10,3 +10,4 @@ export type { WorkerServices } from "./worker-services.ts";
 export { DEFAULT_PREFILL_CHUNK_SIZE } from "./engine/model-config.ts";
 export { RequestRegistry, DisposableScope, oneAtATimePerModel } from "./registry/index.ts";
 export type { ConcurrencyPolicy, RequestContext } from "./registry/index.ts";
+export { defaultCacheDir } from "./download/default-cache-dir.ts";

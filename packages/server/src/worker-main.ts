@@ -1,8 +1,8 @@
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { createFramedChannel, Event, encodeJson, WorkerExitCode, type GoodbyeMessage, type LogMessage } from "@rein/protocol";
 import RPC from "bare-rpc";
+import { defaultCacheDir } from "./download/default-cache-dir.ts";
 import { DownloadManager } from "./download/index.ts";
 import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
 import { ModelStore } from "./engine/model-store.ts";
@@ -153,10 +153,6 @@ function settlesWithin(promise: Promise<unknown>, milliseconds: number): Promise
       resolve(true);
     });
   });
-}
-
-function defaultCacheDir(): string {
-  return process.env.REIN_CACHE_DIR ? path.resolve(process.env.REIN_CACHE_DIR) : path.join(os.tmpdir(), "rein-cache");
 }
 
 function lifecycleLine(entry: LifecycleLogEntry): [WorkerLogLevel, string, Record<string, unknown>] {

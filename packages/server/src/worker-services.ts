@@ -9,7 +9,7 @@ export interface WorkerServices {
   readonly registry: RequestRegistry;
   readonly models: ModelStore;
   readonly downloads: DownloadManager;
-  /** Where downloads and other cached files live (`REIN_CACHE_DIR`, else `<cwd>/.cache/rein`). */
+  /** Where downloads and other cached files live (`REIN_CACHE_DIR`, else the per-user cache directory: `defaultCacheDir()`). */
   readonly cacheDir: string;
   /** Threads for a model whose config names none. */
   readonly defaultThreads: number;

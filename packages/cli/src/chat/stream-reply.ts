@@ -45,7 +45,10 @@ export async function streamReply(run: CompletionRun, output: NodeJS.WritableStr
 function statusLine(outcome: ReplyOutcome): string {
   if (outcome.stopReason === "cancelled") return "[stopped]";
   if (outcome.stopReason === "timeout") return "[timed out]";
-  if (outcome.error) return `[error: ${outcome.error.message}]`;
+  if (outcome.error) {
+    const code = (outcome.error as { code?: unknown }).code;
+    return `[error: ${outcome.error.message.split("\n", 1)[0]}${typeof code === "number" ? ` (${outcome.error.name}, code ${code})` : ""}]`;
+  }
   const stats = outcome.stats;
   if (!stats) return `[${outcome.stopReason}]`;
   const speed = stats.tokensPerSecond === null ? "" : `, ${stats.tokensPerSecond.toFixed(0)} tok/s`;

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { InvalidInputError } from "../errors/error-classes.ts";
 import { REQUEST_KINDS } from "../request-kinds.ts";
 import { modelIdSchema, requestIdSchema } from "./common.ts";
+import { parseInput } from "./parse-input.ts";
 
 const kindSchema = z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KINDS.join(", ")}` });
 
@@ -43,4 +45,26 @@ export function normalizeCancelTarget(target: CancelTarget): NormalizedCancelTar
 export interface CancelResult {
   /** Requests this call actually stopped, queued ones included; a repeat counts 0. */
   cancelled: number;
+}
+
+/** What a caller who passed no usable target is told: every form, not an empty list of fields. */
+const TARGET_FORMS = "needs a target: { requestId } for one request, or { modelId, kind? } for every request on a model";
+
+/**
+ * Validates and normalises a `cancel()` argument. A malformed target (nothing,
+ * not an object, no `requestId` / `modelId`, a requestId that is not a UUIDv4)
+ * is an `InvalidInputError`: a typo must not look like "already finished". A
+ * well-formed id that is unknown or finished is not an error; the cancel then
+ * counts 0.
+ *
+ * @example
+ * ```ts
+ * parseCancelTarget({ requestId: crypto.randomUUID() }); // { operation: "request", requestId }
+ * parseCancelTarget(undefined); // throws InvalidInputError: Invalid input for cancel: needs a target: ...
+ * ```
+ */
+export function parseCancelTarget(target: unknown, operation = "cancel"): NormalizedCancelTarget {
+  const isObject = typeof target === "object" && target !== null && !Array.isArray(target);
+  if (!isObject || Object.keys(target).length === 0) throw new InvalidInputError({ field: "", reason: TARGET_FORMS, operation });
+  return normalizeCancelTarget(parseInput(cancelTargetSchema, target, operation));
 }

@@ -17,7 +17,11 @@ export const modelConfigSchema = z
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 
-/** A local path to a .gguf file or an http(s) URL to download it from. */
+/**
+ * A local path to a GGUF model file or an http(s) URL to download it from. The
+ * file name is not checked: the worker reads the file's magic bytes ("GGUF"),
+ * so a model saved as `model.bin` loads and a text file named `x.gguf` does not.
+ */
 export const modelSrcSchema = z
   .string()
   .min(1, "must not be empty")
@@ -27,9 +31,7 @@ export const modelSrcSchema = z
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
       const parsed = httpUrlSchema.safeParse(value);
       if (!parsed.success) context.addIssue({ code: "custom", message: parsed.error.issues[0]?.message ?? "invalid URL" });
-      return;
     }
-    if (!/\.gguf$/i.test(value)) context.addIssue({ code: "custom", message: "must be a path to a .gguf file or an http(s) URL" });
   });
 
 export const loadModelInputSchema = z

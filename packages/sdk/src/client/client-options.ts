@@ -4,12 +4,15 @@ import type { ConcurrencyPolicy, LogMessage, RequestKind } from "@rein/protocol"
 export type ReinLogger = (entry: LogMessage) => void;
 
 export interface ClientOptions {
-  /** Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at least 1). */
+  /**
+   * Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at
+   * least 1). More than the cores is clamped to the cores with a `REIN_THREADS_CLAMPED` process warning.
+   */
   threads?: number;
   /** Concurrency policy per request kind, e.g. `{ completion: oneAtATimePerModel }`. */
   policies?: Partial<Record<RequestKind, ConcurrencyPolicy>>;
   logger?: ReinLogger;
-  /** Where the worker keeps downloads. Default: `REIN_CACHE_DIR`, else the OS temp dir. */
+  /** Where the worker keeps downloads. Default: `REIN_CACHE_DIR`, else the per-user cache (`$XDG_CACHE_HOME/rein` or `~/.cache/rein`, `~/Library/Caches/rein`, `%LOCALAPPDATA%\rein\cache`). */
   cacheDir?: string;
   /** Modules whose exported `defineOp(...)` definitions the worker registers (custom ops). */
   opModules?: (string | URL)[];

@@ -1,13 +1,11 @@
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import {
-  cancelTargetSchema,
   Command,
   completionInputSchema,
   downloadAssetInputSchema,
   embedInputSchema,
   loadModelInputSchema,
-  normalizeCancelTarget,
+  parseCancelTarget,
   parseInput,
   unloadModelInputSchema,
   WorkerShutdownError,
@@ -36,6 +34,7 @@ import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { RequestLauncher } from "./request-launcher.ts";
+import { clampThreads, defaultThreadCount } from "./thread-count.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
@@ -54,7 +53,7 @@ export interface UnloadModelResult {
  *
  * @example
  * ```ts
- * const client = createClient({ threads: 4 });
+ * const client = createClient(); // threads: REIN_THREADS, else half the cores
  * const modelId = await client.loadModel({ modelSrc: "./model.gguf" });
  * const run = client.completion({ modelId, history: [{ role: "user", content: "Hi" }] });
  * stopButton.onclick = () => client.cancel({ requestId: run.requestId });
@@ -78,7 +77,7 @@ export class ReinClient {
       closeTimeoutMs: options.closeTimeoutMs,
       config: {
         policies: options.policies,
-        defaultThreads: options.threads ?? defaultThreads(),
+        defaultThreads: options.threads !== undefined ? clampThreads(options.threads, "createClient({ threads })") : clampThreads(defaultThreadCount(), "REIN_THREADS"),
         cacheDir: options.cacheDir,
         opModules,
         forwardLogs: options.logger !== undefined,
@@ -123,6 +122,9 @@ export class ReinClient {
    */
   loadModel(params: LoadModelParams): DecoratedPromise<string> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
+    // The worker clamps it; the warning is raised here, where the app can see it.
+    const threads = (input.modelConfig as { threads?: unknown } | undefined)?.threads;
+    if (typeof threads === "number") clampThreads(threads, "loadModel({ modelConfig: { threads } })");
     const promise = this.#requests.launch({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     const loaded = quietly(
       promise.result.then((modelId) => {
@@ -265,7 +267,9 @@ export class ReinClient {
 
   /**
    * Cancels one request (`{ requestId }`) or every request on a model (`{ modelId, kind? }`).
-   * Resolves with how many requests it actually stopped; never throws for unknown or finished ids.
+   * Resolves with how many requests it actually stopped: `{ cancelled: 0 }` for a well-formed id that is
+   * unknown or already finished. A malformed target (no `requestId` / `modelId`, a requestId that is not a
+   * UUIDv4) rejects with `InvalidInputError` naming the field, so a typo never passes for "already done".
    *
    * @example
    * ```ts
@@ -274,7 +278,7 @@ export class ReinClient {
    * ```
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
-    const normalized = normalizeCancelTarget(parseInput(cancelTargetSchema, target, "cancel"));
+    const normalized = parseCancelTarget(target);
     const cancelledHere = this.#requests.cancelUnsent(normalized, reason);
     const connection = this.#supervisor.live;
     if (!connection) return { cancelled: cancelledHere };
@@ -312,9 +316,3 @@ export class ReinClient {
   }
 }
 
-function defaultThreads(): number {
-  const fromEnvironment = Number(process.env.REIN_THREADS);
-  if (Number.isInteger(fromEnvironment) && fromEnvironment > 0) return fromEnvironment;
-  // node-llama-cpp defaults to at least 4 threads, which collapses decode on small machines (NOTES.md).
-  return Math.max(1, Math.floor(os.availableParallelism() / 2));
-}

@@ -19,6 +19,12 @@ import { ReplayQueue } from "./replay-queue.ts";
 
 type WithoutSeq<Event> = Event extends unknown ? Omit<Event, "seq"> : never;
 
+/** Two adjacent text deltas as one (the replay buffer's bound); any other pair stays apart. */
+function joinDeltas(earlier: CompletionEvent, later: CompletionEvent): CompletionEvent | undefined {
+  if (earlier.type !== "contentDelta" || later.type !== "contentDelta") return undefined;
+  return { type: "contentDelta", text: earlier.text + later.text, seq: later.seq };
+}
+
 /** What a finished completion resolves to. */
 export interface CompletionFinal {
   /** Everything the model answered, across every step of a tool loop. */
@@ -88,7 +94,7 @@ export class CompletionRun implements AsyncDisposable {
   readonly text: Promise<string>;
   readonly stats: Promise<CompletionStats>;
   readonly toolCalls: Promise<ToolCallData[]>;
-  readonly #queue = new ReplayQueue<CompletionEvent>();
+  readonly #queue = new ReplayQueue<CompletionEvent>({ merge: joinDeltas });
   readonly #cancel: () => Promise<CancelResult>;
   readonly #features: CompletionFeatures;
   readonly #toolLoop: ToolLoop | undefined;
@@ -141,7 +147,12 @@ export class CompletionRun implements AsyncDisposable {
     this.toolCalls = quietly(this.final.then((final) => final.toolCalls));
   }
 
-  /** Every event of the run, from the first; a second loop replays them. Leaving a loop early cancels the run. */
+  /**
+   * Every event of the run, from the first; a second loop replays them. Leaving a loop early cancels the run.
+   * The replay buffer is bounded: beyond 1,024 buffered events, adjacent text deltas that no open loop stands
+   * between are joined, so a loop started late gets all of the text in fewer, longer deltas (their `seq` is
+   * that of the last joined piece: still increasing, with gaps). A loop that keeps up sees every delta.
+   */
   get events(): AsyncIterable<CompletionEvent> {
     return { [Symbol.asyncIterator]: () => this.#queue.iterate(() => void this.cancel().catch(() => undefined)) };
   }

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import {
   Command,
   createFramedChannel,
@@ -51,6 +52,8 @@ export class WorkerConnection {
   #closing = false;
   /** What the worker said as it closed the channel, if it said anything. */
   #goodbye: GoodbyeMessage | undefined;
+  /** Replies awaited right now; while 0 the worker and its pipe do not keep this process alive. */
+  #inFlight = 0;
   handshake: HandshakeReply | undefined;
 
   private constructor(worker: SpawnedWorker, handlers: ConnectionHandlers) {
@@ -129,6 +132,15 @@ export class WorkerConnection {
   /** Sends one command and resolves its `value`, or rejects with the rebuilt typed error. */
   async request(command: number, payload: unknown): Promise<unknown> {
     if (this.#endError) throw this.#endError;
+    this.#hold();
+    try {
+      return await this.#exchange(command, payload);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #exchange(command: number, payload: unknown): Promise<unknown> {
     const outgoing = this.#rpc.request(command);
     outgoing.send(encodeJson(payload));
     const raw = await Promise.race([outgoing.reply(), this.#ended]).catch(async (error: unknown) => {
@@ -151,6 +163,8 @@ export class WorkerConnection {
    */
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.#closing = true;
+    // close() awaits the worker's exit: an unref'd child would let the process end before it is seen.
+    this.#setReferenced(true);
     // The process itself, not just the channel: close() promises the worker is gone.
     const exited = this.#worker.exited;
     if (this.#endError) {
@@ -181,6 +195,33 @@ export class WorkerConnection {
     // A worker with a fatal error exits right after: its exit (WorkerCrashedError with the reason) settles the
     // calls. A protocol violation is the channel's fault, not a crash: say so now, with the worker's reason.
     if (!this.#goodbye.fatal) this.#end(new ProtocolError({ reason: `the worker closed the channel: ${this.#goodbye.reason}` }));
+  }
+
+/**
+   * An idle client must not keep the process alive (a script that forgets
+   * `close()` still exits; the worker then sees its pipe end and exits too),
+   * while any reply is awaited (handshake, load, completion, cancel...) the
+   * child and its pipe hold the event loop open as usual.
+   */
+  #hold(): void {
+    this.#inFlight += 1;
+    if (this.#inFlight === 1) this.#setReferenced(true);
+  }
+
+  #release(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0 && !this.#closing) this.#setReferenced(false);
+  }
+
+  #setReferenced(referenced: boolean): void {
+    const channel = this.#worker.channel as Partial<Pick<Socket, "ref" | "unref">>;
+    if (referenced) {
+      this.#worker.child.ref();
+      channel.ref?.();
+    } else {
+      this.#worker.child.unref();
+      channel.unref?.();
+    }
   }
 
   #end(error: ReinError): void {

@@ -21,11 +21,16 @@ export function diskError(url: string, cause: unknown): DownloadFailedError {
   });
 }
 
-export function networkError(url: string, cause: unknown): DownloadFailedError {
+/**
+ * A "network" failure. `keptBytes` is what the partial file holds after it:
+ * only then does the message promise a resume (a refused connection keeps nothing).
+ */
+export function networkError(url: string, cause: unknown, keptBytes = 0): DownloadFailedError {
+  const after = keptBytes > 0 ? `; the ${keptBytes} bytes received are kept and the next download resumes from there` : "; nothing was downloaded";
   return new DownloadFailedError({
     url,
     failure: "network",
-    message: `Download of ${url} failed (network: ${describe(cause)}); the partial file is kept and the next download resumes it`,
+    message: `Download of ${url} failed (network: ${describe(cause)})${after}`,
     cause,
   });
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { getEventListeners } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ChecksumMismatchError, DownloadFailedError, InvalidInputError } from "@rein/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,6 +10,15 @@ import { makeTempDir } from "../../../../test/helpers/temp-dir.ts";
 import { DownloadManager } from "./index.ts";
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
+
+/** A loopback port nobody listens on: bound by the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe("DownloadManager", () => {
   let server: AssetServer;
@@ -144,7 +154,19 @@ describe("DownloadManager", () => {
     const error = await rejectionOf(manager.download(request(url)));
     expect(error).toMatchObject({ name: "DownloadFailedError", failure: "network" });
     expect((await stat(`${manager.pathFor(url)}.partial`)).size).toBe(10_000);
+    expect((error as DownloadFailedError).message).toMatch(/the 10000 bytes received are kept and the next download resumes/);
     await server.waitForAbort("/stall.bin");
+  });
+
+  it("a refused connection fails with 'network', promises no resume and leaves no partial file", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/model.gguf`;
+    const error = await rejectionOf(manager.download(request(url)));
+    expect(error).toMatchObject({ name: "DownloadFailedError", failure: "network", url });
+    const message = (error as DownloadFailedError).message;
+    expect(message).toMatch(/ECONNREFUSED/);
+    expect(message).toMatch(/nothing was downloaded/);
+    expect(message).not.toMatch(/kept|resume/);
+    expect(await exists(`${manager.pathFor(url)}.partial`)).toBe(false);
   });
 
   it("follows redirects", async () => {

@@ -14,6 +14,8 @@ export interface GetOptions {
   signal: AbortSignal;
   /** Fail when the socket is silent this long (ms), before and during the body. */
   idleTimeoutMs: number;
+  /** Bytes a partial file already holds (a resume), so a failure says what is kept. */
+  keptBytes?: number;
 }
 
 function getOnce(url: URL, options: GetOptions): Promise<IncomingMessage> {
@@ -48,22 +50,22 @@ export async function httpGet(url: string, options: GetOptions): Promise<Incomin
       response = await getOnce(current, options);
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
-      throw networkError(url, error);
+      throw networkError(url, error, options.keptBytes);
     }
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
     if (!REDIRECT_STATUSES.has(status) || location === undefined) return response;
     response.destroy();
-    if (hop >= MAX_REDIRECTS) throw networkError(url, new Error(`more than ${MAX_REDIRECTS} redirects`));
+    if (hop >= MAX_REDIRECTS) throw networkError(url, new Error(`more than ${MAX_REDIRECTS} redirects`), options.keptBytes);
     let next: URL;
     try {
       next = new URL(location, current);
     } catch (error) {
       // `Location: http://[::1` and the like: a failed redirect like any other, not an internal error.
-      throw networkError(url, new Error(`redirect to an invalid URL ${JSON.stringify(location.slice(0, 200))}`, { cause: error }));
+      throw networkError(url, new Error(`redirect to an invalid URL ${JSON.stringify(location.slice(0, 200))}`, { cause: error }), options.keptBytes);
     }
     if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw networkError(url, new Error(`redirect to unsupported scheme ${next.protocol}`));
+      throw networkError(url, new Error(`redirect to unsupported scheme ${next.protocol}`), options.keptBytes);
     }
     current = next;
   }

@@ -4,3 +4,4 @@ export { assertPlainFileName, cachePathFor, fileNameForUrl, PARTIAL_SUFFIX, part
 export { ProgressThrottle, RateMeter } from "./progress-throttle.ts";
 export { runTransfer } from "./transfer.ts";
 export type { TransferOptions, TransferResult } from "./transfer.ts";
+export { defaultCacheDir } from "./default-cache-dir.ts";

@@ -74,6 +74,7 @@ export async function runTransfer(options: TransferOptions): Promise<TransferRes
     const response = await httpGet(url, {
       signal,
       idleTimeoutMs: options.idleTimeoutMs,
+      keptBytes: offset,
       ...(offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {}),
     });
     try {
@@ -94,7 +95,7 @@ export async function runTransfer(options: TransferOptions): Promise<TransferRes
       if (status === 206) {
         const range = parseContentRange(response.headers["content-range"]);
         if (range === null || range.start !== offset) {
-          if (attempt > 0) throw networkError(url, new Error(`unexpected Content-Range ${response.headers["content-range"] ?? "(none)"}`));
+          if (attempt > 0) throw networkError(url, new Error(`unexpected Content-Range ${response.headers["content-range"] ?? "(none)"}`), offset);
           log(`download ${url}: Content-Range does not continue the partial file; starting over`);
           await onDisk(url, () => rm(partialPath, { force: true }));
           continue;
@@ -132,13 +133,13 @@ async function receiveBody(
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (error instanceof DownloadFailedError) throw error;
-    throw networkError(url, error);
+    throw networkError(url, error, loaded);
   } finally {
     await file.close().catch(() => {});
   }
   signal.throwIfAborted();
   if (state.total !== null && loaded < state.total) {
-    throw networkError(url, new Error(`connection closed after ${loaded} of ${state.total} bytes`));
+    throw networkError(url, new Error(`connection closed after ${loaded} of ${state.total} bytes`), loaded);
   }
   return { bytes: loaded, sha256: state.hash.digest("hex") };
 }

@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import { ModelLoadFailedError, ModelNotFoundError, ModelNotLoadedError } from "@rein/protocol";
+import { InvalidInputError, ModelLoadFailedError, ModelNotFoundError, ModelNotLoadedError } from "@rein/protocol";
 import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
@@ -162,8 +162,9 @@ async function assertGgufFile(modelPath: string, modelSrc: string): Promise<void
     if (!stat.isFile()) throw new ModelNotFoundError({ modelSrc, message: `Model path is not a file: ${modelSrc}` });
     const magic = Buffer.alloc(4);
     await handle.read(magic, 0, 4, 0);
+    // The content decides, never the file name: a GGUF called model.bin loads, a text file called x.gguf does not.
     if (magic.toString("latin1") !== "GGUF") {
-      throw new ModelLoadFailedError({ modelSrc, message: `Not a GGUF file (bad magic bytes): ${modelSrc}` });
+      throw new InvalidInputError({ field: "modelSrc", operation: "loadModel", reason: `${modelSrc} is not a GGUF model file (it does not start with the bytes "GGUF")` });
     }
   } finally {
     await handle.close();

@@ -173,6 +173,7 @@ export class Dispatcher {
         modelSrc: model.modelSrc,
         references: model.references,
         parallel: model.config.parallel,
+        threads: model.config.threads,
       })),
       counters: {
         callsReceived: this.counters.callsReceived,

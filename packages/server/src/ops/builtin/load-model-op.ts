@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { ChecksumMismatchError, loadModelInputSchema, type LoadModelInput } from "@rein/protocol";
 import { hashFileInto } from "../../download/hash-file.ts";
-import { resolveModelConfig } from "../../engine/model-config.ts";
+import { effectiveThreads, resolveModelConfig, type ModelConfigDefaults } from "../../engine/model-config.ts";
 import { modelIdFor } from "../../engine/model-id.ts";
 import type { WorkerServices } from "../../worker-services.ts";
 import { defineOp } from "../define-op.ts";
@@ -11,8 +12,13 @@ const isUrl = (source: string) => /^https?:\/\//i.test(source);
 
 /** The id a load of this input creates; computed before the request begins so `cancel({ modelId })` reaches the load. */
 export function modelIdOfInput(input: LoadModelInput, services: Pick<WorkerServices, "defaultThreads">): string {
-  const config = resolveModelConfig(input.modelConfig, { threads: services.defaultThreads, gpuLayers: 0 });
+  const config = resolveModelConfig(input.modelConfig, configDefaults(services));
   return modelIdFor(input.modelSrc, config);
+}
+
+/** The worker's defaults; threads are clamped to the cores this process may use. */
+function configDefaults(services: Pick<WorkerServices, "defaultThreads">): ModelConfigDefaults {
+  return { threads: services.defaultThreads, gpuLayers: 0, maxThreads: os.availableParallelism() };
 }
 
 /**
@@ -31,7 +37,15 @@ export const loadModelOp = defineOp({
   admission: (input, _model, services) => ({ modelId: modelIdOfInput(input, services) }),
   async run(context, input): Promise<string> {
     const { services, signal } = context;
-    const config = resolveModelConfig(input.modelConfig, { threads: services.defaultThreads, gpuLayers: 0 });
+    const defaults = configDefaults(services);
+    const config = resolveModelConfig(input.modelConfig, defaults);
+    const threads = effectiveThreads(input.modelConfig, defaults);
+    if (threads.clamped) {
+      services.log("warn", `${input.modelSrc}: ${threads.requested} threads asked for, but this machine has ${threads.threads} CPU cores available; using ${threads.threads} (more threads than cores collapses decode speed)`, {
+        requestedThreads: threads.requested,
+        threads: threads.threads,
+      });
+    }
     const modelId = modelIdFor(input.modelSrc, config);
     let modelPath = path.resolve(input.modelSrc);
     if (isUrl(input.modelSrc)) {
