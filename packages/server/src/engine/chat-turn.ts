@@ -1,5 +1,6 @@
 import { ContextOverflowError, type CompletionStats } from "@rein/protocol";
 import type { ChatHistoryItem, ChatModelFunctions, ChatWrapper, LlamaChatResponseChunk, LlamaContextSequence, LlamaGrammar } from "node-llama-cpp";
+import { GenerationMeter } from "./generation-meter.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 import { continuesModelTurn } from "./chat-history.ts";
 import { chatPromptTokens } from "./chat-prompt.ts";
@@ -53,20 +54,9 @@ export async function generateChatTurn(options: {
   }
   let text = "";
   let thinkingText = "";
-  let generatedTokens = 0;
-  let firstTokenAt: number | null = null;
   let lastCallAt: number | null = null;
-  const stats = (evaluatedPromptTokens: number): CompletionStats => {
-    const decodeMs = firstTokenAt == null ? 0 : performance.now() - firstTokenAt;
-    return {
-      promptTokens: tokens.length,
-      evaluatedPromptTokens,
-      generatedTokens,
-      timeToFirstTokenMs: firstTokenAt == null ? null : firstTokenAt - startedAt,
-      durationMs: performance.now() - startedAt,
-      tokensPerSecond: generatedTokens > 1 && decodeMs > 0 ? ((generatedTokens - 1) * 1000) / decodeMs : null,
-    };
-  };
+  const meter = new GenerationMeter(tokens.length, startedAt);
+  const stats = (evaluatedPromptTokens: number) => meter.stats(evaluatedPromptTokens);
   const result = (stopReason: ChatTurnResult["stopReason"], evaluated: number, calls: ChatTurnCall[] = []): ChatTurnResult => ({
     stopReason: signal.aborted ? "aborted" : stopReason,
     text,
@@ -108,8 +98,7 @@ export async function generateChatTurn(options: {
     customStopTriggers: parameters.stopSequences,
     onToken: (generated: readonly unknown[]) => {
       if (signal.aborted) return;
-      generatedTokens += generated.length;
-      firstTokenAt ??= performance.now();
+      meter.count(generated.length);
     },
     onResponseChunk,
   };

@@ -3,6 +3,7 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { chatPromptTokens } from "./chat-prompt.ts";
 import { evaluatePromptInChunks } from "./chunked-prefill.ts";
 import { shiftContextWindow } from "./context-window.ts";
+import { GenerationMeter } from "./generation-meter.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 
@@ -51,20 +52,8 @@ export async function generateCompletion(options: {
   }
 
   let text = "";
-  let generatedTokens = 0;
-  let firstTokenAt: number | null = null;
-  const stats = (evaluatedPromptTokens: number): CompletionStats => {
-    const durationMs = performance.now() - startedAt;
-    const decodeMs = firstTokenAt == null ? 0 : performance.now() - firstTokenAt;
-    return {
-      promptTokens: tokens.length,
-      evaluatedPromptTokens,
-      generatedTokens,
-      timeToFirstTokenMs: firstTokenAt == null ? null : firstTokenAt - startedAt,
-      durationMs,
-      tokensPerSecond: generatedTokens > 1 && decodeMs > 0 ? ((generatedTokens - 1) * 1000) / decodeMs : null,
-    };
-  };
+  const meter = new GenerationMeter(tokens.length, startedAt);
+  const stats = (evaluatedPromptTokens: number) => meter.stats(evaluatedPromptTokens);
 
   const prefill = await evaluatePromptInChunks({ sequence, tokens, chunkSize: model.config.prefillChunkSize, signal });
   if (signal.aborted) return { stopReason: "aborted", text, stats: stats(prefill.evaluated) };
@@ -80,7 +69,7 @@ export async function generateCompletion(options: {
       const response = await completion.generateCompletionWithMeta(input, {
         signal,
         stopOnAbortSignal: true,
-        maxTokens: maxTokens - generatedTokens,
+        maxTokens: maxTokens - meter.generatedTokens,
         // Generation stops when the context is full; Rein shifts the window itself (see context-window.ts).
         disableContextShift: true,
         contextShiftSize: 1,
@@ -91,8 +80,7 @@ export async function generateCompletion(options: {
         customStopTriggers: parameters.stopSequences,
         onToken: (generated) => {
           if (signal.aborted) return;
-          generatedTokens += generated.length;
-          firstTokenAt ??= performance.now();
+          meter.count(generated.length);
         },
         onTextChunk: (chunk) => {
           // One or two callbacks can still fire after abort(); they were never streamed, so drop them.
@@ -108,7 +96,7 @@ export async function generateCompletion(options: {
           return { stopReason: "aborted", text, stats: stats(evaluated) };
         case "maxTokens":
           if (signal.aborted) return { stopReason: "aborted", text, stats: stats(evaluated) };
-          if (generatedTokens >= maxTokens) return { stopReason: "length", text, stats: stats(evaluated) };
+          if (meter.generatedTokens >= maxTokens) return { stopReason: "length", text, stats: stats(evaluated) };
           // The context is full before maxTokens: make room and go on from the state the sequence holds.
           await shiftContextWindow({ sequence, promptTokens: tokens.length });
           options.onContextShift?.();
