@@ -26,6 +26,7 @@ export interface SpawnWorkerOptions {
 }
 
 const isTypeScript = (file: string) => /\.[mc]?ts$/.test(file);
+const RUNNING_FROM_SOURCE = isTypeScript(new URL(import.meta.url).pathname);
 
 /**
  * Starts the worker as `node <entry>` with an extra pipe on fd 3 for bare-rpc.
@@ -52,8 +53,9 @@ export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
 function nodeArguments(entry: string, opModules: readonly string[]): string[] {
   const typeScriptModule = isTypeScript(entry) ? entry : opModules.find(isTypeScript);
   if (typeScriptModule === undefined) return [];
-  // A TypeScript entry is the repository's own source: its `@rein/*` imports must resolve to source too.
-  const conditions = isTypeScript(entry) ? ["--conditions=@rein/source"] : [];
+  // This SDK running from its TypeScript source means the Rein repository: the worker's `@rein/*` imports must
+  // resolve to source too. A built SDK never asks for it (its tarballs ship no src/ for that condition to find).
+  const conditions = RUNNING_FROM_SOURCE ? ["--conditions=@rein/source"] : [];
   return [...conditions, "--import", tsxLoader(typeScriptModule)];
 }
 
