@@ -74,7 +74,13 @@ console.log(`parent:  stopReason=${parentState.stopReason} ${await reasonOf(pare
 console.log(`child 1: embed ${await reasonOf(embedding)}`);
 console.log(`child 2: stopReason=${answerState.stopReason} ${await reasonOf(answer.text)} deltas=${answerState.deltas}`);
 
-await ended;
+// Only requests keep the process alive, not log lines: a timer holds it open while the end lines arrive
+// (and turns one that never comes into a clear failure instead of a silent exit).
+let guard: NodeJS.Timeout | undefined;
+await Promise.race([
+  ended,
+  new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("no end line from the worker within 30 s")), 30_000))),
+]).finally(() => clearTimeout(guard));
 const after = await client.inspect();
 console.log(`in the worker after cancel: ${after.requests.length} requests`);
 await client.close();
