@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { copyFile, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
+import { closedPort } from "../helpers/asset-server.ts";
 import path from "node:path";
 import { testModelPath } from "@rein/test-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,13 +32,6 @@ function expectOnePlainLine(stderr: string, problem: RegExp, errorName: string, 
   expect(stderr).not.toMatch(/triggerUncaughtException|--- worker stack ---|^\s+at /m);
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("rein: user mistakes get one plain line and exit 1 or 2", () => {
   let directory: Awaited<ReturnType<typeof makeTempDir>>;

@@ -317,3 +317,12 @@ export async function startAssetServer(): Promise<AssetServer> {
       }),
   };
 }
+
+/** A loopback port nobody listens on: bound by the OS, then released (a "connection refused" target). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,24 +1,15 @@
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { getEventListeners } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ChecksumMismatchError, DownloadFailedError, InvalidInputError } from "@rein/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { randomAsset, startAssetServer, type AssetServer } from "../../../../test/helpers/asset-server.ts";
+import { closedPort, randomAsset, startAssetServer, type AssetServer } from "../../../../test/helpers/asset-server.ts";
 import { recordProgress, rejectionOf, sha256Of } from "../../../../test/helpers/download-kit.ts";
 import { makeTempDir } from "../../../../test/helpers/temp-dir.ts";
 import { DownloadManager } from "./index.ts";
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-/** A loopback port nobody listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("DownloadManager", () => {
   let server: AssetServer;
