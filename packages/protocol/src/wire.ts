@@ -114,6 +114,10 @@ export interface RequestSnapshot {
   cancelReason: CancelReason | "timeout" | null;
   /** Soft-cancelled work whose native part still runs; it holds its model slot until it ends. */
   draining: boolean;
+  /** Milliseconds since the request began (queue wait included). */
+  ageMs: number;
+  /** 1 for the next request to get a slot on its model; null unless queued. */
+  queuePosition: number | null;
 }
 
 export interface WorkerSnapshot {

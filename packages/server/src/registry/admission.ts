@@ -104,6 +104,23 @@ export class AdmissionLanes {
   }
 
   /**
+   * Where a waiter stands in its lane's FIFO: 1 for the head; null when it is not waiting there.
+   *
+   * @example
+   * ```ts
+   * lanes.positionOf(key, requestId); // 2: one request gets the next slot before it
+   * ```
+   */
+  positionOf(key: string, requestId: string): number | null {
+    let position = 0;
+    for (const waiter of this.#lanes.get(key)?.waiters.keys() ?? []) {
+      position += 1;
+      if (waiter === requestId) return position;
+    }
+    return null;
+  }
+
+  /**
    * Removes a waiter that will never run (cancelled, timed out). Returns whether
    * it was there.
    *

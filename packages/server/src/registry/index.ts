@@ -23,5 +23,6 @@ export type {
   LifecycleLogEntry,
   RegistryCounters,
   RegistryOptions,
+  RegistryScope,
   RequestContext,
 } from "./registry-types.ts";

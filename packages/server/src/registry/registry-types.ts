@@ -37,6 +37,16 @@ export interface BeginOptions {
   timeoutMs?: number;
   /** Per-request cap replacing the policy's `maxConcurrentPerModel` (completion passes the model's parallel count). */
   maxConcurrent?: number;
+  /**
+   * Who starts it: the id of a remote connection's API key. Scoped callers see, cancel and parent only their
+   * own requests; omitted for the local app.
+   */
+  owner?: string;
+}
+
+/** Limits `cancel()` and `snapshot()` to one owner's requests; an empty scope sees every request. */
+export interface RegistryScope {
+  owner?: string;
 }
 
 /** What a handler holds while its request runs. */

@@ -28,6 +28,8 @@ export class RequestEntry {
   readonly parentRequestId: string | null;
   readonly startedAt: number;
   readonly deadline: number | null;
+  /** Who started it (a connection's API key id); null for the local app, which may see everything. */
+  readonly owner: string | null;
   readonly controller = new AbortController();
   readonly scope = new DisposableScope();
   readonly context: RequestContext;
@@ -57,6 +59,7 @@ export class RequestEntry {
       parentRequestId: string | null;
       startedAt: number;
       deadline: number | null;
+      owner?: string | null;
     },
     owner: RequestEntryOwner,
   ) {
@@ -66,6 +69,7 @@ export class RequestEntry {
     this.parentRequestId = fields.parentRequestId;
     this.startedAt = fields.startedAt;
     this.deadline = fields.deadline;
+    this.owner = fields.owner ?? null;
     this.context = new RequestContextHandle(this, owner);
   }
 

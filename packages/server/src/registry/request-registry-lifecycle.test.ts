@@ -181,6 +181,8 @@ describe("RequestRegistry lifecycle", () => {
         parentRequestId: null,
         cancelReason: "user",
         draining: true,
+        ageMs: expect.any(Number),
+        queuePosition: null,
       },
     ]);
     expect(registry.cancel({ modelId: "m" })).toBe(0);

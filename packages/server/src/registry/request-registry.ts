@@ -12,7 +12,7 @@ import { readCancelTarget } from "./cancel-target.ts";
 import { PolicyTable, type ConcurrencyPolicy, type NormalizedConcurrencyPolicy } from "./concurrency-policy.ts";
 import { IdleTracker } from "./idle-tracker.ts";
 import { describeFailure, LifecycleLog } from "./lifecycle-log.ts";
-import type { BeginOptions, CancelTarget, RegistryCounters, RegistryOptions, RequestContext } from "./registry-types.ts";
+import type { BeginOptions, CancelTarget, RegistryCounters, RegistryOptions, RegistryScope, RequestContext } from "./registry-types.ts";
 import { BoundedExpiringMap } from "./remembered-cancels.ts";
 import { RequestEntry, type EndOutcome, type RequestEntryOwner } from "./request-entry.ts";
 import { deadlineWithin, RequestFamily } from "./request-family.ts";
@@ -44,7 +44,8 @@ export class RequestRegistry implements RequestEntryOwner {
   readonly #lanes = new AdmissionLanes();
   readonly #timers = new TrackedTimers();
   readonly #idle = new IdleTracker();
-  readonly #rememberedCancels: BoundedExpiringMap<string, CancelReason>;
+  /** A remembered cancel keeps who sent it: only that owner's request (or any, for an unscoped sender) starts cancelled. */
+  readonly #rememberedCancels: BoundedExpiringMap<string, { reason: CancelReason; owner: string | null }>;
   // Ids of requests that ended cancelled (or were rejected from the queue): a child naming one still dies.
   readonly #cancelledTombstones: BoundedExpiringMap<string, true>;
   /**
@@ -135,10 +136,13 @@ export class RequestRegistry implements RequestEntryOwner {
       this.#reject({ requestId, kind, modelId, startedAt }, "request id conflict");
       throw new RequestIdConflictError({ requestId });
     }
+    const owner = options.owner ?? null;
     const parentRequestId = options.parentRequestId ?? null;
-    const parent = parentRequestId === null ? undefined : this.#entries.get(parentRequestId);
+    // Another owner's request is not a parent this caller can name: to it, that id does not exist.
+    const parentEntry = parentRequestId === null ? undefined : this.#entries.get(parentRequestId);
+    const parent = parentEntry !== undefined && isVisibleTo(parentEntry, owner) ? parentEntry : undefined;
     const deadline = deadlineWithin(startedAt, options.timeoutMs, parent?.deadline ?? null);
-    const causeAtBegin = this.#causeAtBegin(requestId, parentRequestId, parent, deadline, startedAt);
+    const causeAtBegin = this.#causeAtBegin(requestId, owner, parentRequestId, parent, deadline, startedAt);
 
     const policy = this.#policies.resolve(kind, options.maxConcurrent);
     let key: string | null = null;
@@ -153,7 +157,7 @@ export class RequestRegistry implements RequestEntryOwner {
       }
     }
 
-    const entry = new RequestEntry({ requestId, kind, modelId, parentRequestId, startedAt, deadline }, this);
+    const entry = new RequestEntry({ requestId, kind, modelId, parentRequestId, startedAt, deadline, owner }, this);
     this.#entries.set(requestId, entry);
     this.#idle.add(modelId);
     if (parent !== undefined) this.#family.link(parent, entry);
@@ -190,20 +194,23 @@ export class RequestRegistry implements RequestEntryOwner {
    * registry.cancel({ requestId });                       // 1, then 0 when repeated
    * registry.cancel({ modelId }, "modelUnloaded");        // everything on the model
    * registry.cancel({ all: true }, "shutdown");
+   * registry.cancel({ all: true }, "clientDisconnected", { owner: "key-1" }); // only key-1's requests
    * ```
    */
-  cancel(target: CancelTarget, reason: CancelReason = "user"): number {
+  cancel(target: CancelTarget, reason: CancelReason = "user", scope: RegistryScope = {}): number {
     const parsed = readCancelTarget(target);
+    const owner = scope.owner ?? null;
     if (parsed.type === "request") {
       const entry = this.#entries.get(parsed.requestId);
-      if (entry !== undefined) return this.#cancelTree(entry, reason);
-      if (!this.#recentlyEnded.has(parsed.requestId)) this.#rememberedCancels.remember(parsed.requestId, reason);
+      // Another owner's request counts 0, exactly like an unknown id: a caller learns nothing about it.
+      if (entry !== undefined) return isVisibleTo(entry, owner) ? this.#cancelTree(entry, reason) : 0;
+      if (!this.#recentlyEnded.has(parsed.requestId)) this.#rememberedCancels.remember(parsed.requestId, { reason, owner });
       return 0;
     }
     let count = 0;
     // A copy: abort listeners run synchronously and may end or begin requests.
     for (const entry of Array.from(this.#entries.values())) {
-      if (parsed.matches(entry)) count += this.#cancelTree(entry, reason);
+      if (parsed.matches(entry) && isVisibleTo(entry, owner)) count += this.#cancelTree(entry, reason);
     }
     return count;
   }
@@ -226,18 +233,28 @@ export class RequestRegistry implements RequestEntryOwner {
    * @example
    * ```ts
    * const queued = registry.snapshot().filter((request) => request.state === "queued").length;
+   * const mine = registry.snapshot({ owner: "key-1" });
    * ```
    */
-  snapshot(): RequestSnapshot[] {
-    return Array.from(this.#entries.values(), (entry) => ({
-      requestId: entry.requestId,
-      kind: entry.kind,
-      modelId: entry.modelId,
-      state: entry.state,
-      parentRequestId: entry.parentRequestId,
-      cancelReason: entry.cancelCause,
-      draining: entry.draining,
-    }));
+  snapshot(scope: RegistryScope = {}): RequestSnapshot[] {
+    const owner = scope.owner ?? null;
+    const now = this.#now();
+    const snapshots: RequestSnapshot[] = [];
+    for (const entry of this.#entries.values()) {
+      if (!isVisibleTo(entry, owner)) continue;
+      snapshots.push({
+        requestId: entry.requestId,
+        kind: entry.kind,
+        modelId: entry.modelId,
+        state: entry.state,
+        parentRequestId: entry.parentRequestId,
+        cancelReason: entry.cancelCause,
+        draining: entry.draining,
+        ageMs: now - entry.startedAt,
+        queuePosition: entry.state === "queued" && entry.laneKey !== null ? this.#lanes.positionOf(entry.laneKey, entry.requestId) : null,
+      });
+    }
+    return snapshots;
   }
 
   /**
@@ -279,6 +296,7 @@ export class RequestRegistry implements RequestEntryOwner {
 
   #causeAtBegin(
     requestId: string,
+    owner: string | null,
     parentRequestId: string | null,
     parent: RequestEntry | undefined,
     deadline: number | null,
@@ -286,7 +304,7 @@ export class RequestRegistry implements RequestEntryOwner {
   ): CancelCause | null {
     // Consumed here (single use): a retry with the same id later is not affected.
     const remembered = this.#rememberedCancels.take(requestId);
-    if (remembered !== undefined) return remembered;
+    if (remembered !== undefined && (remembered.owner === null || remembered.owner === owner)) return remembered.reason;
     if (parent !== undefined && parent.cancelled) return parent.cancelCause === "timeout" ? "timeout" : "parentCancelled";
     if (parent === undefined && parentRequestId !== null && this.#cancelledTombstones.has(parentRequestId)) {
       return "parentCancelled";
@@ -461,4 +479,12 @@ export class RequestRegistry implements RequestEntryOwner {
     this.#counters.rejected += 1;
     this.#log.rejected(request, reason);
   }
+}
+
+/**
+ * Whether a caller scoped to `owner` may see and cancel `entry`. `null` is the
+ * unscoped caller (the local app, an admin key): it sees every request.
+ */
+function isVisibleTo(entry: RequestEntry, owner: string | null): boolean {
+  return owner === null || entry.owner === owner;
 }
