@@ -43,6 +43,8 @@ export {
   ModelNotLoadedError,
   OperationFailedError,
   ProtocolError,
+  PermissionDeniedError,
+  ServerUnreachableError,
   UnknownOperationError,
   WorkerCrashedError,
   WorkerShutdownError,

@@ -1,22 +1,7 @@
 import net from "node:net";
-import path from "node:path";
-import { createFramedChannel, Event, encodeJson, WorkerExitCode, type GoodbyeMessage, type LogMessage } from "@rein/protocol";
-import RPC from "bare-rpc";
-import { defaultCacheDir } from "./download/default-cache-dir.ts";
-import { DownloadManager } from "./download/index.ts";
-import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
-import { ModelStore } from "./engine/model-store.ts";
-import { endGroup } from "./ops/builtin/group-op.ts";
-import { builtinOps } from "./ops/builtin/index.ts";
-import { unloadModel } from "./ops/controls/unload-model.ts";
-import { deliverToolResults } from "./ops/builtin/tool-results-mailbox.ts";
+import { Event, WorkerExitCode, type GoodbyeMessage } from "@rein/protocol";
 import type { AnyOpDefinition } from "./ops/define-op.ts";
-import { defaultPolicies } from "./default-policies.ts";
-import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
-import { Dispatcher, type ControlHandler } from "./transport/dispatcher.ts";
-import { registerOp } from "./ops/op-modules.ts";
-import { createConfigure } from "./worker-config.ts";
-import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
+import { WorkerHost } from "./worker-host.ts";
 
 export interface StartWorkerOptions {
   /** Ops to run besides the built-in ones (a worker entry of the application's own). */
@@ -39,80 +24,23 @@ export interface StartWorkerOptions {
  */
 export function startWorker(options: StartWorkerOptions = {}): void {
   const socket = new net.Socket({ fd: options.fd ?? 3, readable: true, writable: true });
-  let forwardLogs = false;
-  const sendEvent = (command: number, payload: unknown) => {
-    try {
-      rpc.event(command).send(encodeJson(payload));
-    } catch {
-      // Channel gone: the close handler below ends the process.
-    }
-  };
-  const log = (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => {
-    if (forwardLogs) sendEvent(Event.log, { level, message, data } satisfies LogMessage);
-  };
-
-  const registry = new RequestRegistry({ policies: defaultPolicies(), logger: (entry) => log(...lifecycleLine(entry)) });
-  const services: WorkerServices & { downloads: DownloadManager; defaultThreads: number; cacheDir: string } = {
-    registry,
-    models: new ModelStore(),
-    cacheDir: defaultCacheDir(),
-    downloads: new DownloadManager({ cacheDir: path.join(defaultCacheDir(), "downloads") }),
-    defaultThreads: 1,
-    log,
-    metrics: new Map(),
-  };
-  const ops = new Map<string, AnyOpDefinition>();
-  for (const op of [...builtinOps, ...(options.ops ?? [])]) registerOp(ops, op);
-  const controls = new Map<string, ControlHandler>([
-    ["unloadModel", unloadModel],
-    ["endGroup", endGroup],
-    ["completion.toolResults", deliverToolResults],
-  ]);
-
-  let shuttingDown: Promise<void> | undefined;
-  const shutdown = () => {
-    shuttingDown ??= (async () => {
-      registry.cancel({ all: true }, "shutdown");
-      // Soft-cancelled native work may never return; shutdown must still end.
-      const drained = await settlesWithin(registry.whenIdle(), SHUTDOWN_DRAIN_LIMIT_MS);
-      if (!drained) log("warn", `shutdown: requests still draining after ${SHUTDOWN_DRAIN_LIMIT_MS} ms; exiting without waiting for them`);
-      // Freeing a model under native work that still runs could crash; the process exit frees it instead.
-      if (drained) await Promise.allSettled(services.models.takeAll().map((model) => model.dispose()));
-    })();
-    return shuttingDown;
-  };
-
-  const applyConfig = createConfigure({ ops, services, setForwardLogs: (enabled) => (forwardLogs = enabled) });
-  const dispatcher = new Dispatcher({
-    services,
-    ops,
-    controls,
-    engineVersion: async () => engineVersion(),
-    sendFrame: (requestId, frame) => sendEvent(Event.frame, { requestId, frame }),
-    shutdown,
-    trust: "local",
-    configure: async (config) => {
-      await applyConfig(config);
-      // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
-      setImmediate(warmUpEngine);
-    },
-  });
-  // bare-rpc reads only through the frame reader: whole, decodable frames, a few at a time (see frame-reader.ts).
+  const host = new WorkerHost({ ops: options.ops });
   let exitCode = 0;
-  const channel = createFramedChannel(socket, {
+  const connection = host.connect(socket, {
+    trust: "local",
     onViolation: (error) => {
       // The peer broke the protocol: tell it why (the outgoing direction still works), then leave.
       exitCode = WorkerExitCode.protocolViolation;
       process.stderr.write(`rein worker: ${error.message}; closing the channel\n`);
-      sendEvent(Event.goodbye, { reason: error.reason, fatal: false } satisfies GoodbyeMessage);
+      connection.sendEvent(Event.goodbye, { reason: error.reason, fatal: false } satisfies GoodbyeMessage);
       // Half-close and keep reading (the reader drops it all): a peer still writing then reads the goodbye
       // instead of failing with EPIPE and losing it. A peer that never closes its side gets a bound.
       socket.end();
       setTimeout(() => socket.destroy(), VIOLATION_LINGER_MS);
     },
   });
-  const rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
-  dispatcher.transportCounters = () => ({ framesRefused: channel.refusedFrames });
+  const sendEvent = connection.sendEvent;
+  const shutdown = () => host.shutdown();
 
   // The parent closed the pipe (it exited, crashed, or called close()): stop whatever runs and leave.
   const exitWhenOrphaned = () => void shutdown().finally(() => process.exit(exitCode));
@@ -141,22 +69,3 @@ export function startWorker(options: StartWorkerOptions = {}): void {
 
 /** How long the channel stays half-open after a protocol violation, so the peer reads the goodbye. */
 const VIOLATION_LINGER_MS = 1_000;
-
-/** How long shutdown waits for requests to clean up before the worker exits anyway. */
-const SHUTDOWN_DRAIN_LIMIT_MS = 5_000;
-
-function settlesWithin(promise: Promise<unknown>, milliseconds: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), milliseconds);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-function lifecycleLine(entry: LifecycleLogEntry): [WorkerLogLevel, string, Record<string, unknown>] {
-  const level: WorkerLogLevel = entry.state === "failed" ? "warn" : entry.event === "rejected" ? "warn" : "info";
-  const message = `[request] ${entry.event} requestId=${entry.requestId} kind=${entry.kind} modelId=${entry.modelId ?? "-"} state=${entry.state} durationMs=${Math.round(entry.durationMs)}${entry.reason ? ` reason=${entry.reason}` : ""}`;
-  return [level, message, { ...entry }];
-}

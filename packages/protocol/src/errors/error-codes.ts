@@ -12,6 +12,8 @@ export const ErrorCode = {
   WorkerShutdown: 50201,
   WorkerStartFailed: 50202,
   Protocol: 50203,
+  ServerUnreachable: 50204,
+  PermissionDenied: 50403,
   ModelNotFound: 52001,
   ModelNotLoaded: 52003,
   ModelLoadFailed: 52200,

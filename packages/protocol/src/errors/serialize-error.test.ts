@@ -25,6 +25,7 @@ import {
   WorkerShutdownError,
   WorkerStartFailedError,
 } from "./runtime-errors.ts";
+import { PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
 import { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./serialize-error.ts";
 
 const partial = { text: "partial", stats: { promptTokens: 3, evaluatedPromptTokens: 3, generatedTokens: 2, timeToFirstTokenMs: 1, durationMs: 2, tokensPerSecond: null } };
@@ -51,6 +52,8 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [WorkerShutdownError, new WorkerShutdownError(), {}],
   [WorkerStartFailedError, new WorkerStartFailedError({ reason: "no handshake" }), { reason: "no handshake" }],
   [ProtocolError, new ProtocolError({ reason: "bad frame" }), { reason: "bad frame" }],
+  [ServerUnreachableError, new ServerUnreachableError({ address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }), { address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }],
+  [PermissionDeniedError, new PermissionDeniedError({ operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }), { operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }],
   [AsyncDisposeUnavailableError, new AsyncDisposeUnavailableError(), {}],
 ];
 

@@ -25,6 +25,7 @@ import {
   WorkerShutdownError,
   WorkerStartFailedError,
 } from "./runtime-errors.ts";
+import { PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
 
 type ErrorFactory = (fields: Record<string, unknown> & { message: string }) => ReinError;
 
@@ -50,6 +51,8 @@ const FACTORIES = new Map<number, ErrorFactory>([
   [ErrorCode.WorkerShutdown, (fields) => new WorkerShutdownError(fields)],
   [ErrorCode.WorkerStartFailed, (fields) => new WorkerStartFailedError(fields as never)],
   [ErrorCode.Protocol, (fields) => new ProtocolError(fields as never)],
+  [ErrorCode.ServerUnreachable, (fields) => new ServerUnreachableError(fields as never)],
+  [ErrorCode.PermissionDenied, (fields) => new PermissionDeniedError(fields as never)],
   [ErrorCode.AsyncDisposeUnavailable, (fields) => new AsyncDisposeUnavailableError(fields)],
 ]);
 

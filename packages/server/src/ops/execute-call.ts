@@ -23,6 +23,8 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export async function executeCall(options: {
   message: CallMessage;
   op: AnyOpDefinition;
+  /** The caller's identity on a shared worker (see `BeginOptions.owner`). */
+  owner?: string;
   services: WorkerServices;
   sendFrame: (frame: Frame) => void;
 }): Promise<CallReply> {
@@ -41,6 +43,7 @@ export async function executeCall(options: {
       parentRequestId: message.parentRequestId,
       timeoutMs: message.timeoutMs,
       maxConcurrent: admission.maxConcurrent,
+      owner: options.owner,
     });
     // The model may have been unloaded while the request waited in the queue.
     const currentModel = op.model === "required" && !request.signal.aborted ? services.models.require(model!.modelId) : model;

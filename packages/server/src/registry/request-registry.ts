@@ -221,10 +221,12 @@ export class RequestRegistry implements RequestEntryOwner {
    * @example
    * ```ts
    * registry.get(requestId)?.signal.aborted;
+   * registry.get(requestId, { owner: "key-1" }); // undefined when key-1 did not start it
    * ```
    */
-  get(requestId: string): RequestContext | undefined {
-    return this.#entries.get(requestId)?.context;
+  get(requestId: string, scope: RegistryScope = {}): RequestContext | undefined {
+    const entry = this.#entries.get(requestId);
+    return entry !== undefined && isVisibleTo(entry, scope.owner ?? null) ? entry.context : undefined;
   }
 
   /**

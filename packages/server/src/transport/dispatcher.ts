@@ -8,6 +8,7 @@ import {
   handshakeVersionSchema,
   InvalidInputError,
   parseInput,
+  PermissionDeniedError,
   ProtocolError,
   PROTOCOL_VERSION,
   serializeError,
@@ -21,10 +22,15 @@ import {
 import type RPC from "bare-rpc";
 import type { AnyOpDefinition } from "../ops/define-op.ts";
 import { executeCall } from "../ops/execute-call.ts";
+import type { RegistryScope } from "../registry/index.ts";
 import type { WorkerServices } from "../worker-services.ts";
+import { authorizeRemoteCall, type RemoteAccessRules } from "./remote-access.ts";
 
-/** A quick, non-cancellable command reached through `call` that is not a registry request (unloadModel). */
-export type ControlHandler = (input: unknown, services: WorkerServices) => Promise<unknown>;
+/**
+ * A quick, non-cancellable command reached through `call` that is not a registry request (unloadModel).
+ * `scope` is the caller's: a control that names a request must act only on one the caller may see.
+ */
+export type ControlHandler = (input: unknown, services: WorkerServices, scope: RegistryScope) => Promise<unknown>;
 
 /**
  * How far a connection is trusted. `local`: the pipe the parent process opened
@@ -38,6 +44,13 @@ export type ConnectionTrust = "local" | "remote";
 export interface DispatcherOptions {
   /** Who is on the other end of this connection; decides whether its handshake may carry a config. */
   trust: ConnectionTrust;
+  /**
+   * The caller's identity on a shared worker (a remote API key's id): its broad cancels, `inspect()` and
+   * parents see only its own requests. Unset: the caller sees every request (the local app, an admin key).
+   */
+  owner?: string;
+  /** What a remote connection may load; ignored for a local one. */
+  remoteAccess?: RemoteAccessRules;
   services: WorkerServices;
   ops: Map<string, AnyOpDefinition>;
   controls: Map<string, ControlHandler>;
@@ -65,9 +78,37 @@ export class Dispatcher {
   readonly #options: DispatcherOptions;
   /** A handshake is accepted once: "pending" while one is configuring, "done" after one succeeded. */
   #handshake: "none" | "pending" | "done" = "none";
+  /** Requests this connection started that have not been answered yet: a dropped connection cancels them. */
+  readonly #inFlight = new Set<string>();
+  /** Model references this connection's loads took, by modelId: released when it closes. */
+  readonly #leases = new Map<string, number>();
+  #closed = false;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+  }
+
+  get #scope(): RegistryScope {
+    return this.#options.owner === undefined ? {} : { owner: this.#options.owner };
+  }
+
+  /**
+   * The connection is gone: cancel what it started (running and queued, reason `clientDisconnected`) and give
+   * back the model references its loads took, so a client that vanished leaves no work and no model behind.
+   * Resolves when the references are released. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { registry } = this.#options.services;
+    for (const requestId of this.#inFlight) registry.cancel({ requestId }, "clientDisconnected", this.#scope);
+    const unload = this.#options.controls.get("unloadModel");
+    const releases: Promise<unknown>[] = [];
+    for (const [modelId, count] of this.#leases) {
+      for (let index = 0; index < count; index += 1) releases.push(unload?.({ modelId }, this.#options.services, {}) ?? Promise.resolve());
+    }
+    this.#leases.clear();
+    await Promise.allSettled(releases);
   }
 
   /** The bare-rpc `onrequest` callback. Never throws and never rejects. */
@@ -92,6 +133,7 @@ export class Dispatcher {
       case Command.inspect:
         return { ok: true, value: this.snapshot() };
       case Command.shutdown:
+        if (this.#options.trust !== "local") throw new PermissionDeniedError({ operation: "shutdown", reason: "a remote connection cannot stop the server; close the connection instead" });
         await this.#options.shutdown();
         return { ok: true, value: {} };
       default:
@@ -130,38 +172,73 @@ export class Dispatcher {
 
   async #call(payload: unknown): Promise<CallReply> {
     this.counters.callsReceived += 1;
-    const message = parseInput(callMessageSchema, payload, "call");
+    const parsed = parseInput(callMessageSchema, payload, "call");
+    const remote = this.#options.trust !== "local";
+    const message = remote ? authorizeRemoteCall(parsed, this.#options.remoteAccess ?? {}) : parsed;
+    if (message.op === "unloadModel" && remote) return { ok: true, value: await this.#unloadLeased(message.input) };
     const control = this.#options.controls.get(message.op);
-    if (control) return { ok: true, value: await control(message.input, this.#options.services) };
+    if (control) return { ok: true, value: await control(message.input, this.#options.services, this.#scope) };
     const op = this.#options.ops.get(message.op);
     if (!op) throw new UnknownOperationError({ operation: message.op });
-    return executeCall({
-      message,
-      op,
-      services: this.#options.services,
-      sendFrame: (frame) => this.#options.sendFrame(message.requestId, frame),
-    });
+    // A call arriving after the connection closed would outlive it with nobody to cancel it.
+    if (this.#closed) throw new ProtocolError({ reason: "the connection closed before this call began" });
+    this.#inFlight.add(message.requestId);
+    try {
+      const reply = await executeCall({
+        message,
+        op,
+        owner: this.#options.owner,
+        services: this.#options.services,
+        sendFrame: (frame) => this.#options.sendFrame(message.requestId, frame),
+      });
+      if (message.op === "loadModel" && reply.ok) this.#lease(reply.value as string);
+      return reply;
+    } finally {
+      this.#inFlight.delete(message.requestId);
+    }
+  }
+
+  #lease(modelId: string): void {
+    // Loaded after the connection went: nobody will unload it, so give the reference back now.
+    if (this.#closed) {
+      void this.#options.controls.get("unloadModel")?.({ modelId }, this.#options.services, {}).catch(() => undefined);
+      return;
+    }
+    this.#leases.set(modelId, (this.#leases.get(modelId) ?? 0) + 1);
+  }
+
+  /** A remote caller may give back only references its own loads took; the operator's models stay. */
+  async #unloadLeased(input: unknown): Promise<unknown> {
+    const modelId = (input as { modelId?: unknown } | undefined)?.modelId;
+    const held = typeof modelId === "string" ? (this.#leases.get(modelId) ?? 0) : 0;
+    if (typeof modelId !== "string" || held === 0) {
+      throw new PermissionDeniedError({ operation: "unloadModel", reason: "modelId: a remote connection can unload only a model it loaded itself" });
+    }
+    if (held === 1) this.#leases.delete(modelId);
+    else this.#leases.set(modelId, held - 1);
+    return this.#options.controls.get("unloadModel")?.(input, this.#options.services, {});
   }
 
   #cancel(payload: unknown): { cancelled: number } {
     this.counters.cancelsReceived += 1;
     const { target, reason } = parseInput(cancelMessageSchema, payload, "cancel");
     const { registry, downloads } = this.#options.services;
+    const scope = this.#scope;
     switch (target.operation) {
       case "request":
-        if (target.clearCache) downloads.markClearCache(target.requestId);
-        return { cancelled: registry.cancel({ requestId: target.requestId }, reason) };
+        if (target.clearCache && this.#options.trust === "local") downloads.markClearCache(target.requestId);
+        return { cancelled: registry.cancel({ requestId: target.requestId }, reason, scope) };
       case "broad":
         // A model that is not (or no longer) loaded simply matches nothing: unload races are normal.
-        return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason) };
+        return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason, scope) };
       case "all":
-        return { cancelled: registry.cancel({ all: true }, reason) };
+        return { cancelled: registry.cancel({ all: true }, reason, scope) };
     }
   }
 
   snapshot(): WorkerSnapshot {
     const { registry, models } = this.#options.services;
-    const requests = registry.snapshot();
+    const requests = registry.snapshot(this.#scope);
     const memory = process.memoryUsage();
     return {
       pid: process.pid,

@@ -1,5 +1,7 @@
 import { parseInput, requestIdSchema } from "@rein/protocol";
 import { z } from "zod";
+import type { RegistryScope } from "../../registry/index.ts";
+import type { WorkerServices } from "../../worker-services.ts";
 import { defineOp } from "../define-op.ts";
 
 /** Groups waiting to be ended, by requestId. One worker process, one table. */
@@ -33,9 +35,10 @@ export const groupOp = defineOp({
 });
 
 /** Ends a group normally; its children keep running. A control: it answers at once. */
-export async function endGroup(rawInput: unknown): Promise<{ ended: boolean }> {
+export async function endGroup(rawInput: unknown, services: WorkerServices, scope: RegistryScope): Promise<{ ended: boolean }> {
   const { requestId } = parseInput(z.object({ requestId: requestIdSchema }).strict(), rawInput, "endGroup");
-  const finish = openGroups.get(requestId);
+  // Another caller's group is not this caller's to end.
+  const finish = services.registry.get(requestId, scope) === undefined ? undefined : openGroups.get(requestId);
   finish?.();
   return { ended: finish !== undefined };
 }

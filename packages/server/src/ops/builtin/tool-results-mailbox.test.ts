@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "@rein/protocol";
-import { deliverToolResults, ToolResultsMailbox } from "./tool-results-mailbox.ts";
+import { RequestRegistry } from "../../registry/index.ts";
+import type { WorkerServices } from "../../worker-services.ts";
+import { deliverToolResults, ToolResultsMailbox, toolResultsMailbox } from "./tool-results-mailbox.ts";
 
 describe("ToolResultsMailbox", () => {
   it("hands an answer to the request waiting for it, and only to it", async () => {
@@ -25,7 +27,19 @@ describe("ToolResultsMailbox", () => {
   });
 
   it("the control refuses malformed answers with InvalidInputError", async () => {
-    await expect(deliverToolResults({ requestId: "r1", action: "maybe" })).rejects.toBeInstanceOf(InvalidInputError);
-    expect(await deliverToolResults({ requestId: "nobody", action: "stop", stopReason: "maxSteps" })).toEqual({ delivered: false });
+    const services = { registry: new RequestRegistry() } as unknown as WorkerServices;
+    await expect(deliverToolResults({ requestId: "r1", action: "maybe" }, services, {})).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await deliverToolResults({ requestId: "nobody", action: "stop", stopReason: "maxSteps" }, services, {})).toEqual({ delivered: false });
+  });
+
+  it("the control delivers only to a request the caller may see", async () => {
+    const services = { registry: new RequestRegistry() } as unknown as WorkerServices;
+    const requestId = crypto.randomUUID();
+    const context = await services.registry.begin({ requestId, kind: "completion", modelId: "m", owner: "alice" });
+    const waiting = toolResultsMailbox.wait(requestId, context.signal);
+    expect(await deliverToolResults({ requestId, action: "stop", stopReason: "toolCalls" }, services, { owner: "bob" })).toEqual({ delivered: false });
+    expect(await deliverToolResults({ requestId, action: "stop", stopReason: "toolCalls" }, services, { owner: "alice" })).toEqual({ delivered: true });
+    expect(await waiting).toMatchObject({ action: "stop" });
+    await context.end();
   });
 });

@@ -1,4 +1,6 @@
 import { parseInput, toolResultsInputSchema, type ToolResultsInput } from "@rein/protocol";
+import type { RegistryScope } from "../../registry/index.ts";
+import type { WorkerServices } from "../../worker-services.ts";
 
 export type ToolResultsAnswer = Extract<ToolResultsInput, { action: "continue" } | { action: "stop" }>;
 
@@ -44,7 +46,9 @@ export class ToolResultsMailbox {
 export const toolResultsMailbox = new ToolResultsMailbox();
 
 /** The `completion.toolResults` control: quick, not a request, answered `{ delivered }`. */
-export async function deliverToolResults(rawInput: unknown): Promise<{ delivered: boolean }> {
+export async function deliverToolResults(rawInput: unknown, services: WorkerServices, scope: RegistryScope): Promise<{ delivered: boolean }> {
   const answer = parseInput(toolResultsInputSchema, rawInput, "completion.toolResults");
+  // Another caller's run is not this caller's to steer.
+  if (services.registry.get(answer.requestId, scope) === undefined) return { delivered: false };
   return { delivered: toolResultsMailbox.deliver(answer) };
 }
