@@ -1,9 +1,24 @@
+import type { Duplex } from "node:stream";
 import type { ConcurrencyPolicy, LogMessage, RequestKind } from "@rein/protocol";
 
 /** Receives the worker's request lifecycle lines (begin, queued, cancel, end) and client notices. */
 export type ReinLogger = (entry: LogMessage) => void;
 
 export interface ClientOptions {
+  /**
+   * A Rein server to use instead of a local worker: `ws://host:port/rein` (`rein serve`). The same API as a
+   * local client; the server's operator owns its configuration, so `threads`, `policies`, `cacheDir`,
+   * `opModules` and `workerEntry` cannot be combined with it. A lost connection settles every pending call
+   * with `ServerUnreachableError`; the next call connects again.
+   */
+  url?: string;
+  /** The server's API key (`rein serve --api-key`, or `REIN_API_KEY` when unset), sent as a Bearer token. */
+  apiKey?: string;
+  /**
+   * Advanced: opens a byte stream to a Rein worker host of your own (an in-process host, a custom
+   * transport). Called for every (re)connection. Like `url`, the other side owns the configuration.
+   */
+  connect?: () => Duplex | Promise<Duplex>;
   /**
    * Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at
    * least 1). More than the cores is clamped to the cores with a `REIN_THREADS_CLAMPED` process warning.

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import {
   Command,
   completionInputSchema,
@@ -34,7 +33,8 @@ import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { RequestLauncher } from "./request-launcher.ts";
-import { clampThreads, defaultThreadCount } from "./thread-count.ts";
+import { planLink } from "./link-factory.ts";
+import { clampThreads } from "./thread-count.ts";
 import { WorkerSupervisor } from "./worker-supervisor.ts";
 
 export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
@@ -48,8 +48,9 @@ export interface UnloadModelResult {
 }
 
 /**
- * A Rein client: one worker process, started on first use. Every long call is
- * a request with a `requestId` that exists before the first await.
+ * A Rein client: one worker process, started on first use, or a connection to
+ * a Rein server (`url`). Every long call is a request with a `requestId` that
+ * exists before the first await.
  *
  * @example
  * ```ts
@@ -66,22 +67,18 @@ export class ReinClient {
   readonly #supervisor: WorkerSupervisor;
   readonly #models = new ModelLedger();
   readonly #options: ClientOptions;
+  readonly #remote: boolean;
   #removeSignalHandlers: (() => void) | undefined;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
-    const opModules = options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source));
+    const plan = planLink(options);
+    this.#remote = plan.remote;
     this.#supervisor = new WorkerSupervisor({
-      spawn: { workerEntry: options.workerEntry, stdio: options.workerStdio, opModules },
+      openLink: plan.openLink,
       startTimeoutMs: options.startTimeoutMs,
       closeTimeoutMs: options.closeTimeoutMs,
-      config: {
-        policies: options.policies,
-        defaultThreads: options.threads !== undefined ? clampThreads(options.threads, "createClient({ threads })") : clampThreads(defaultThreadCount(), "REIN_THREADS"),
-        cacheDir: options.cacheDir,
-        opModules,
-        forwardLogs: options.logger !== undefined,
-      },
+      config: plan.config,
       onFrame: (message: FrameMessage) => this.#requests.route(message),
       onLog: (message) => options.logger?.(message),
       onWorkerGone: (error) => {
@@ -310,9 +307,9 @@ export class ReinClient {
     await this.close();
   }
 
-  /** The pid of the live worker, if one runs (tests kill it to simulate crashes). */
+  /** The pid of the live local worker, if one runs (tests kill it to simulate crashes); undefined for a remote one. */
   get workerPid(): number | undefined {
-    return this.#supervisor.live?.pid;
+    return this.#remote ? undefined : this.#supervisor.live?.pid;
   }
 }
 

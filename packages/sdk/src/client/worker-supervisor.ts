@@ -1,9 +1,10 @@
 import { WorkerShutdownError, type FrameMessage, type LogMessage, type ReinError, type WorkerConfig } from "@rein/protocol";
+import type { TransportLink } from "../transport/transport-link.ts";
 import { WorkerConnection } from "../transport/worker-connection.ts";
-import type { SpawnWorkerOptions } from "../transport/spawn-worker.ts";
 
 export interface SupervisorOptions {
-  spawn: SpawnWorkerOptions;
+  /** Opens a fresh link: spawns a worker, or connects to a remote one. Called again after each loss. */
+  openLink: () => Promise<TransportLink>;
   config: WorkerConfig;
   startTimeoutMs?: number;
   /** How long `close()` lets the worker drain before killing it. */
@@ -17,9 +18,10 @@ export interface SupervisorOptions {
 }
 
 /**
- * Owns the worker's lifetime: started on first use, replaced by a fresh one on
- * the first call after a crash, stopped by `close()`. After `close()` every
- * call fails with WorkerShutdownError; the client does not come back to life.
+ * Owns the worker's lifetime: started (or connected to) on first use, replaced
+ * by a fresh one on the first call after a crash or a lost connection, stopped
+ * (or left) by `close()`. After `close()` every call fails with
+ * WorkerShutdownError; the client does not come back to life.
  */
 export class WorkerSupervisor {
   readonly #options: SupervisorOptions;
@@ -54,7 +56,7 @@ export class WorkerSupervisor {
   async #start(): Promise<WorkerConnection> {
     const isRestart = this.#crashes > 0;
     const connection = await WorkerConnection.start({
-      spawn: this.#options.spawn,
+      link: await this.#options.openLink(),
       config: this.#options.config,
       startTimeoutMs: this.#options.startTimeoutMs,
       handlers: {

@@ -36,7 +36,7 @@ const RUNNING_FROM_SOURCE = isTypeScript(new URL(import.meta.url).pathname);
  * run through tsx's loader, which must then be installed beside the app.
  */
 export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
-  const entry = options.workerEntry ?? require.resolve("@rein/server/worker-entry");
+  const entry = options.workerEntry ?? locateWorkerEntry();
   const child = spawn(process.execPath, [...nodeArguments(entry, options.opModules ?? []), path.resolve(entry)], {
     stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit", "pipe"],
     env: options.env ?? process.env,
@@ -48,6 +48,18 @@ export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
     child.once("error", () => resolve({ exitCode: null, signal: null }));
   });
   return { child, channel, exited };
+}
+
+/** `@rein/server` is an optional peer: only a local worker needs it (and node-llama-cpp with it). */
+function locateWorkerEntry(): string {
+  try {
+    return require.resolve("@rein/server/worker-entry");
+  } catch (error) {
+    throw new WorkerStartFailedError({
+      reason: "a local worker needs the @rein/server package (npm install @rein/server), or connect to a server with createClient({ url })",
+      cause: error,
+    });
+  }
 }
 
 function nodeArguments(entry: string, opModules: readonly string[]): string[] {

@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import {
   Command,
   createFramedChannel,
@@ -8,6 +7,7 @@ import {
   Event,
   PROTOCOL_VERSION,
   ProtocolError,
+  ReinError,
   WorkerCrashedError,
   WorkerExitCode,
   WorkerShutdownError,
@@ -17,11 +17,10 @@ import {
   type GoodbyeMessage,
   type HandshakeReply,
   type LogMessage,
-  type ReinError,
   type WorkerConfig,
 } from "@rein/protocol";
 import RPC from "bare-rpc";
-import { spawnWorker, type SpawnedWorker, type SpawnWorkerOptions } from "./spawn-worker.ts";
+import type { TransportLink } from "./transport-link.ts";
 
 /** How long a failed reply waits for the worker's exit to explain it. */
 const EXIT_EXPLAINS_CLOSE_MS = 2_000;
@@ -36,14 +35,15 @@ export interface ConnectionHandlers {
 }
 
 /**
- * One live worker process and its RPC channel. Every request is raced against
- * the connection's end: bare-rpc alone does not settle every pending call when
- * the other side dies or the byte stream breaks, and a call that never settles
- * is the bug this SDK exists to rule out.
+ * One live worker — a process this client spawned, or a remote host — and its
+ * RPC channel. Every request is raced against the connection's end: bare-rpc
+ * alone does not settle every pending call when the other side dies or the
+ * byte stream breaks, and a call that never settles is the bug this SDK
+ * exists to rule out.
  */
 export class WorkerConnection {
   readonly #rpc: RPC;
-  readonly #worker: SpawnedWorker;
+  readonly #link: TransportLink;
   readonly #handlers: ConnectionHandlers;
   /** Rejects with the reason the connection ended; every request races it. */
   readonly #ended: Promise<never>;
@@ -56,15 +56,15 @@ export class WorkerConnection {
   #inFlight = 0;
   handshake: HandshakeReply | undefined;
 
-  private constructor(worker: SpawnedWorker, handlers: ConnectionHandlers) {
-    this.#worker = worker;
+  private constructor(link: TransportLink, handlers: ConnectionHandlers) {
+    this.#link = link;
     this.#handlers = handlers;
     this.#ended = new Promise<never>((_, reject) => {
       this.#endWith = reject;
     });
     this.#ended.catch(() => undefined);
     // bare-rpc reads only through the frame reader: whole, decodable frames, a few at a time (see frame-reader.ts).
-    const channel = createFramedChannel(worker.channel, {
+    const channel = createFramedChannel(link.channel, {
       onViolation: (error) => {
         this.#end(error);
         this.kill();
@@ -80,9 +80,11 @@ export class WorkerConnection {
         // A frame we cannot read is dropped; the call it belongs to still settles through its reply.
       }
     });
-    worker.channel.on("error", () => undefined);
-    void worker.exited.then(({ exitCode, signal }) => {
+    link.channel.on("error", () => undefined);
+    void link.gone.then((gone) => {
       if (this.#closing) return this.#end(new WorkerShutdownError());
+      if (gone.type === "disconnected") return this.#end(gone.error);
+      const { exitCode, signal } = gone;
       // Its goodbye can be lost (a write of ours hit the closed pipe first): the exit code still says what happened.
       if (exitCode === WorkerExitCode.protocolViolation) {
         return this.#end(new ProtocolError({ reason: `the worker closed the channel on a protocol violation (exit code ${exitCode}); its stderr names it` }));
@@ -91,14 +93,17 @@ export class WorkerConnection {
     });
   }
 
-  /** Spawns a worker and completes the version handshake, or fails with WorkerStartFailedError. */
+  /**
+   * Completes the version handshake on a fresh link, or fails: WorkerStartFailedError for a local worker,
+   * the remote's own typed error (or ServerUnreachableError) for a remote one.
+   */
   static async start(options: {
-    spawn?: SpawnWorkerOptions;
+    link: TransportLink;
     config: WorkerConfig;
     handlers: ConnectionHandlers;
     startTimeoutMs?: number;
   }): Promise<WorkerConnection> {
-    const connection = new WorkerConnection(spawnWorker(options.spawn), options.handlers);
+    const connection = new WorkerConnection(options.link, options.handlers);
     const limitMs = options.startTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -114,6 +119,8 @@ export class WorkerConnection {
     } catch (error) {
       connection.kill();
       if (WorkerStartFailedError.isInstance(error)) throw error;
+      // A remote host's refusal (its typed error) or its loss means what it says; it is not a failed spawn.
+      if (options.link.kind === "remote" && ReinError.isInstance(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new WorkerStartFailedError({ reason: `the worker failed during start: ${reason}`, cause: error });
     } finally {
@@ -121,8 +128,13 @@ export class WorkerConnection {
     }
   }
 
+  /** The local worker's pid, or the remote worker's as its handshake gave it. */
   get pid(): number | undefined {
-    return this.#worker.child.pid;
+    return this.#link.pid ?? this.handshake?.pid;
+  }
+
+  get remote(): boolean {
+    return this.#link.kind === "remote";
   }
 
   get closed(): boolean {
@@ -165,8 +177,9 @@ export class WorkerConnection {
     this.#closing = true;
     // close() awaits the worker's exit: an unref'd child would let the process end before it is seen.
     this.#setReferenced(true);
+    if (this.#link.kind === "remote") return this.#leave(timeoutMs);
     // The process itself, not just the channel: close() promises the worker is gone.
-    const exited = this.#worker.exited;
+    const exited = this.#link.gone;
     if (this.#endError) {
       this.kill();
       await exited;
@@ -177,7 +190,7 @@ export class WorkerConnection {
       timer = setTimeout(() => resolve("timeout"), timeoutMs);
     });
     const drained = this.request(Command.shutdown, {}).then(
-      () => this.#worker.channel.end(),
+      () => this.#link.channel.end(),
       () => undefined,
     );
     if ((await Promise.race([drained.then(() => exited), deadline])) === "timeout") this.kill();
@@ -185,9 +198,25 @@ export class WorkerConnection {
     await exited;
   }
 
+  /**
+   * Leaves a shared remote worker: ending the stream is the whole protocol (the host cancels what this
+   * connection started and releases its loads). Waits for the stream to close, within `timeoutMs`.
+   */
+  async #leave(timeoutMs: number): Promise<void> {
+    this.#link.channel.end();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.#link.gone, deadline]);
+    clearTimeout(timer);
+    this.kill();
+    this.#end(new WorkerShutdownError());
+  }
+
   /** Hard stop (a failed start, a corrupt channel, a shutdown past its limit). */
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    this.#worker.child.kill(signal);
+    this.#link.kill(signal);
   }
 
   #onGoodbye(message: GoodbyeMessage): void {
@@ -214,21 +243,14 @@ export class WorkerConnection {
   }
 
   #setReferenced(referenced: boolean): void {
-    const channel = this.#worker.channel as Partial<Pick<Socket, "ref" | "unref">>;
-    if (referenced) {
-      this.#worker.child.ref();
-      channel.ref?.();
-    } else {
-      this.#worker.child.unref();
-      channel.unref?.();
-    }
+    this.#link.setReferenced(referenced);
   }
 
   #end(error: ReinError): void {
     if (this.#endError) return;
     this.#endError = error;
     this.#endWith(error);
-    this.#worker.channel.destroy();
+    this.#link.channel.destroy();
     this.#handlers.onClosed(error);
   }
 }
