@@ -1,5 +1,11 @@
 export { startWorker } from "./worker-main.ts";
 export type { StartWorkerOptions } from "./worker-main.ts";
+export { WorkerHost } from "./worker-host.ts";
+export type { HostConnection, HostConnectionOptions, WorkerHostOptions } from "./worker-host.ts";
+export { attachWebSocketEndpoint } from "./transport/websocket-endpoint.ts";
+export type { WebSocketCaller, WebSocketEndpoint, WebSocketEndpointOptions } from "./transport/websocket-endpoint.ts";
+export type { RemoteAccessRules, RemoteModel } from "./transport/remote-access.ts";
+export { createDuplexPair } from "./transport/duplex-pair.ts";
 export { defineOp } from "./ops/define-op.ts";
 export type { AnyOpDefinition, CancelCapability, OpContext, OpDefinition } from "./ops/define-op.ts";
 export { builtinOps } from "./ops/builtin/index.ts";
