@@ -44,6 +44,9 @@ export const completionOp = defineOp({
   admission: (_input, model) => ({ maxConcurrent: model?.config.parallel }),
   async run(context, input): Promise<CompletionResult> {
     const model = context.model!;
+    // Counts runs that reached the model: a queued request cancelled before its turn never adds to it.
+    const { metrics } = context.services;
+    metrics.set("completion.runsStarted", (metrics.get("completion.runsStarted") ?? 0) + 1);
     const sequence = model.sequences.acquire();
     context.request.scope.defer(() => model.sequences.release(sequence));
     const deltas = new TextCoalescer(
@@ -80,7 +83,6 @@ export const completionOp = defineOp({
         signal: context.signal,
         onText: (text) => deltas.push(text),
         onContextShift: () => {
-          const { metrics } = context.services;
           metrics.set("completion.contextShifts", (metrics.get("completion.contextShifts") ?? 0) + 1);
         },
       });
