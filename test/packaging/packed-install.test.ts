@@ -8,8 +8,10 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testModelPath } from "@rein/test-model";
 import { makeTempDir } from "../helpers/temp-dir.ts";
-import { installOffline, packWorkspaces, plainEnvironment, repositoryRoot, writeOfflineProject } from "./offline-project.ts";
+import { startHostProcess } from "../remote/host-process.ts";
+import { installOffline, packWorkspaces, plainEnvironment, repositoryRoot, writeOfflineProject, type PackedPackage } from "./offline-project.ts";
 
 const fixtures = path.join(repositoryRoot, "test/packaging/fixtures");
 
@@ -29,6 +31,7 @@ await client.close();
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 let project: string;
 let environment: NodeJS.ProcessEnv;
+let packed: PackedPackage[];
 
 beforeAll(async () => {
   temp = await makeTempDir("rein-packed-");
@@ -36,7 +39,8 @@ beforeAll(async () => {
   mkdirSync(path.join(project, "packs"), { recursive: true });
   // Pack what the source says now, not a stale dist/.
   execFileSync("npm", ["run", "build"], { cwd: repositoryRoot, env: plainEnvironment(), stdio: "ignore" });
-  writeOfflineProject(project, packWorkspaces(path.join(project, "packs")));
+  packed = packWorkspaces(path.join(project, "packs"));
+  writeOfflineProject(project, packed);
   installOffline(project);
   for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
   environment = plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "cache"), REIN_THREADS: "1" });
@@ -122,6 +126,35 @@ describe("the packed packages, installed into a fresh project", () => {
     const code = await new Promise<number | null>((resolve) => chat.once("exit", resolve));
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/\[length: 8 tokens[^\]]*\]/);
+  });
+});
+
+describe("a remote-only app", () => {
+  it("installs @rein/sdk without @rein/server and node-llama-cpp, and drives a Rein server over WebSocket", async () => {
+    const remoteProject = path.join(temp.path, "remote-app");
+    mkdirSync(remoteProject, { recursive: true });
+    writeOfflineProject(remoteProject, packed.filter((entry) => entry.name === "@rein/sdk" || entry.name === "@rein/protocol"));
+    installOffline(remoteProject);
+    copyFileSync(path.join(fixtures, "remote-app.mjs"), path.join(remoteProject, "remote-app.mjs"));
+    const host = await startHostProcess({ keys: { "key-remote": "remote" }, models: [{ name: "tiny", modelSrc: await testModelPath() }] });
+    try {
+      const child = spawn(process.execPath, ["remote-app.mjs"], { cwd: remoteProject, env: { ...environment, REIN_URL: host.url, REIN_API_KEY: "key-remote" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect(code, stderr).toBe(0);
+      expect(stdout).toContain("server installed=false engine installed=false");
+      expect(stdout).toMatch(/^loaded rein-test-model-tiny/m);
+      expect(stdout).toContain("stopReason=cancelled");
+      expect(stdout).toContain("rejected code=52419 cancelled=true");
+      expect(stdout).toContain("embedded 2 dimension=128");
+      expect(stdout).toContain("unloaded freed=false");
+      expect(stdout).toMatch(/closed\n$/);
+    } finally {
+      await host.stop();
+    }
   });
 });
 

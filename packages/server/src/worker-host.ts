@@ -15,6 +15,7 @@ import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transport/dispatcher.ts";
+import { createDuplexPair } from "./transport/duplex-pair.ts";
 import type { RemoteAccessRules } from "./transport/remote-access.ts";
 import { createConfigure } from "./worker-config.ts";
 import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
@@ -160,6 +161,21 @@ export class WorkerHost {
     stream.on("close", onGone);
     stream.on("error", onGone);
     return connection;
+  }
+
+  /**
+   * An in-process connection: returns the client's end of a stream pair whose other end this host serves.
+   * For a client in the same process, e.g. `rein serve`'s HTTP routes, one scoped connection per API key.
+   *
+   * @example
+   * ```ts
+   * const client = createClient({ connect: () => host.openStream({ trust: "remote", owner: "key-1" }) });
+   * ```
+   */
+  openStream(options: HostConnectionOptions): Duplex {
+    const [clientSide, hostSide] = createDuplexPair();
+    this.connect(hostSide, options);
+    return clientSide;
   }
 
   /** Connections attached right now. */
