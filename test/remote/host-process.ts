@@ -15,7 +15,7 @@ export interface HostProcess {
 }
 
 /** Starts test/fixtures/host-server.ts in its own process and resolves once it prints its address. */
-export async function startHostProcess(options: { keys: Record<string, string>; models: RemoteModel[]; port?: number; policies?: object }): Promise<HostProcess> {
+export async function startHostProcess(options: { keys: Record<string, string>; models: RemoteModel[]; port?: number; policies?: object; maxRequestsPerOwner?: number }): Promise<HostProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", fixture], {
     env: {
       ...process.env,
@@ -23,6 +23,7 @@ export async function startHostProcess(options: { keys: Record<string, string>; 
       REIN_TEST_MODELS: JSON.stringify(options.models),
       REIN_TEST_PORT: String(options.port ?? 0),
       ...(options.policies ? { REIN_TEST_POLICIES: JSON.stringify(options.policies) } : {}),
+      ...(options.maxRequestsPerOwner ? { REIN_TEST_MAX_PER_OWNER: String(options.maxRequestsPerOwner) } : {}),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -2,9 +2,10 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import RPC from "bare-rpc";
 import WebSocket, { createWebSocketStream } from "ws";
-import { createClient, InvalidInputError, PermissionDeniedError, type ReinClient } from "@rein/sdk";
+import { createClient, InvalidInputError, PermissionDeniedError, RequestRejectedByPolicyError, type ReinClient } from "@rein/sdk";
 import { Command, decodeJson, deserializeError, encodeJson, PROTOCOL_VERSION, type CallReply } from "@rein/protocol";
 import { history, tinyModel } from "../helpers/rein-test-client.ts";
+import { firstDelta } from "../helpers/run-events.ts";
 import { startHostProcess, type HostProcess } from "./host-process.ts";
 
 const keys = { "key-mallory": "mallory", "key-admin": "" };
@@ -32,7 +33,7 @@ describe("a hostile peer on the WebSocket endpoint", () => {
   let modelId: string;
 
   beforeAll(async () => {
-    host = await startHostProcess({ keys, models: [{ name: "tiny", modelSrc: await tinyModel() }] });
+    host = await startHostProcess({ keys, models: [{ name: "tiny", modelSrc: await tinyModel(), modelConfig: { parallel: 2 } }], maxRequestsPerOwner: 2 });
     modelId = host.models.tiny!;
     admin = createClient({ url: host.url, apiKey: "key-admin" });
   });
@@ -59,6 +60,28 @@ describe("a hostile peer on the WebSocket endpoint", () => {
     await closed;
     expect((await admin.inspect()).requests).toEqual([]);
     expect(await admin.completion({ modelId, history: history(), maxTokens: 3 }).text).toEqual(expect.any(String));
+  });
+
+  it("cannot hold more requests in flight than the server allows per key, over all its connections", async () => {
+    const first = createClient({ url: host.url, apiKey: "key-mallory" });
+    const second = createClient({ url: host.url, apiKey: "key-mallory" });
+    try {
+      const runs = [first.completion({ modelId, history: history(), maxTokens: 100_000 }), second.completion({ modelId, history: history(), maxTokens: 100_000 })];
+      await Promise.all(runs.map((run) => firstDelta(run)));
+      const third = await first.completion({ modelId, history: history(), maxTokens: 5 }).text.catch((error: unknown) => error);
+      expect(third).toBeInstanceOf(RequestRejectedByPolicyError);
+      expect((third as RequestRejectedByPolicyError).rule).toBe("perKeyLimit");
+      // The admin key is not counted (its request queues for a sequence instead); the quota frees up as mallory's runs end.
+      const adminRun = admin.completion({ modelId, history: history(), maxTokens: 3 });
+      await first.cancel({ requestId: runs[0]!.requestId });
+      await expect(runs[0]!.text).rejects.toBeInstanceOf(Error);
+      expect(await adminRun.text).toEqual(expect.any(String));
+      expect(await first.completion({ modelId, history: history(), maxTokens: 3 }).text).toEqual(expect.any(String));
+      await second.cancel({ requestId: runs[1]!.requestId });
+      await expect(runs[1]!.text).rejects.toBeInstanceOf(Error);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 
   it("refuses a browser's upgrade (an Origin header) and an unknown path before authenticating", async () => {

@@ -16,6 +16,7 @@ import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transport/dispatcher.ts";
 import { createDuplexPair } from "./transport/duplex-pair.ts";
+import { OwnerQuota } from "./transport/owner-quota.ts";
 import type { RemoteAccessRules } from "./transport/remote-access.ts";
 import { createConfigure } from "./worker-config.ts";
 import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
@@ -25,6 +26,8 @@ export interface WorkerHostOptions {
   ops?: readonly AnyOpDefinition[];
   /** What remote connections may load (`rein serve` passes the models it was started with). */
   remoteAccess?: RemoteAccessRules;
+  /** Requests one owner (API key) may have in flight at once, over all its connections; beyond it calls are rejected (`perKeyLimit`). Default: no limit. */
+  maxRequestsPerOwner?: number;
 }
 
 export interface HostConnectionOptions {
@@ -69,6 +72,7 @@ export class WorkerHost {
   readonly #ops = new Map<string, AnyOpDefinition>();
   readonly #controls: Map<string, ControlHandler>;
   readonly #remoteAccess: RemoteAccessRules;
+  readonly #ownerQuota: OwnerQuota | undefined;
   readonly #configure: (config: WorkerConfig) => Promise<void>;
   readonly #connections = new Set<HostConnection>();
   #logSink: ((message: LogMessage) => void) | undefined;
@@ -92,6 +96,7 @@ export class WorkerHost {
       ["completion.toolResults", deliverToolResults],
     ]);
     this.#remoteAccess = options.remoteAccess ?? {};
+    this.#ownerQuota = options.maxRequestsPerOwner === undefined ? undefined : new OwnerQuota(options.maxRequestsPerOwner);
     this.#configure = createConfigure({ ops: this.#ops, services: this.services, setForwardLogs: () => undefined });
   }
 
@@ -122,6 +127,7 @@ export class WorkerHost {
       trust: options.trust,
       owner: options.owner,
       remoteAccess: this.#remoteAccess,
+      ownerQuota: this.#ownerQuota,
       services: this.services,
       ops: this.#ops,
       controls: this.#controls,

@@ -12,7 +12,8 @@ export type CancelReason =
   | "clientDisconnected";
 
 /** The admission rule behind a `RequestRejectedByPolicyError`. */
-export type PolicyRule = "maxConcurrent" | "queueFull" | "queueTimeout";
+/** `perKeyLimit`: the caller's API key already has as many requests in flight as the server allows. */
+export type PolicyRule = "maxConcurrent" | "queueFull" | "queueTimeout" | "perKeyLimit";
 
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : fallback);
 const nullableNumber = (value: unknown): number | null => (typeof value === "number" ? value : null);

@@ -10,6 +10,7 @@ import {
   parseInput,
   PermissionDeniedError,
   ProtocolError,
+  RequestRejectedByPolicyError,
   PROTOCOL_VERSION,
   serializeError,
   UnknownOperationError,
@@ -24,6 +25,7 @@ import type { AnyOpDefinition } from "../ops/define-op.ts";
 import { executeCall } from "../ops/execute-call.ts";
 import type { RegistryScope } from "../registry/index.ts";
 import type { WorkerServices } from "../worker-services.ts";
+import type { OwnerQuota } from "./owner-quota.ts";
 import { authorizeRemoteCall, type RemoteAccessRules } from "./remote-access.ts";
 
 /**
@@ -51,6 +53,8 @@ export interface DispatcherOptions {
   owner?: string;
   /** What a remote connection may load; ignored for a local one. */
   remoteAccess?: RemoteAccessRules;
+  /** Requests in flight per owner, shared by every connection of the host; unset: no limit. */
+  ownerQuota?: OwnerQuota;
   services: WorkerServices;
   ops: Map<string, AnyOpDefinition>;
   controls: Map<string, ControlHandler>;
@@ -182,6 +186,18 @@ export class Dispatcher {
     if (!op) throw new UnknownOperationError({ operation: message.op });
     // A call arriving after the connection closed would outlive it with nobody to cancel it.
     if (this.#closed) throw new ProtocolError({ reason: "the connection closed before this call began" });
+    const { owner, ownerQuota } = this.#options;
+    const counted = owner !== undefined && ownerQuota !== undefined;
+    if (counted && !ownerQuota.take(owner)) {
+      const modelId = (message.input as { modelId?: unknown } | undefined)?.modelId;
+      throw new RequestRejectedByPolicyError({
+        requestId: message.requestId,
+        kind: op.kind,
+        modelId: typeof modelId === "string" ? modelId : "",
+        reason: `this API key already has ${ownerQuota.limit} requests in flight, the most this server allows per key`,
+        rule: "perKeyLimit",
+      });
+    }
     this.#inFlight.add(message.requestId);
     try {
       const reply = await executeCall({
@@ -195,6 +211,7 @@ export class Dispatcher {
       return reply;
     } finally {
       this.#inFlight.delete(message.requestId);
+      if (counted) ownerQuota.release(owner);
     }
   }
 
