@@ -38,7 +38,7 @@ beforeAll(async () => {
   execFileSync("npm", ["run", "build"], { cwd: repositoryRoot, env: plainEnvironment(), stdio: "ignore" });
   writeOfflineProject(project, packWorkspaces(path.join(project, "packs")), "module", ["ai"]);
   installOffline(project);
-  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs", "ai-sdk-app.mjs"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
+  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs", "ai-sdk-app.mjs", "ai-sdk-ts-app.ts"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
   environment = plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "cache"), REIN_THREADS: "1" });
 }, 300_000);
 
@@ -105,6 +105,20 @@ describe("the packed packages, installed into a fresh project", () => {
       JSON.stringify({
         compilerOptions: { ...resolution, target: "es2022", lib: ["es2023", "esnext.disposable"], strict: true, noEmit: true, types: ["node"], typeRoots: [path.join(repositoryRoot, "node_modules/@types")] },
         files: ["ts-app.ts"],
+      }),
+    );
+    const result = spawnSync(path.join(repositoryRoot, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: project, env: environment, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("a TypeScript app on the Vercel AI SDK type-checks against the provider's and ai's declarations (nodenext, no skipLibCheck)", () => {
+    const tsconfig = path.join(project, "tsconfig.ai-sdk.json");
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2023", "esnext.disposable", "dom"], strict: true, noEmit: true, types: ["node"], typeRoots: [path.join(repositoryRoot, "node_modules/@types")] },
+        files: ["ai-sdk-ts-app.ts"],
       }),
     );
     const result = spawnSync(path.join(repositoryRoot, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: project, env: environment, encoding: "utf8" });
