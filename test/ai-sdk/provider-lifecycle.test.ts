@@ -58,6 +58,26 @@ describe("createRein: lazy loading, one Rein model per source + config, close()"
     expect((await client.inspect()).models).toEqual([]);
   });
 
+  it("after the worker crashed, the next call loads the model again in the new worker", async () => {
+    await using client = createTestClient();
+    const rein = createRein({ client });
+    const model = rein(await tinyModel());
+    await generateText({ model, prompt: "a", maxOutputTokens: 2 });
+    const crashed = client.workerPid!;
+    process.kill(crashed, "SIGKILL");
+    // maxRetries 0: the reload must not depend on ai retrying a WorkerCrashedError.
+    let result = await generateText({ model, prompt: "b", maxOutputTokens: 2, maxRetries: 0 }).catch((error: unknown) => error);
+    // The kill may be noticed only by this call (it then fails as a retryable crash); the one after must work.
+    if (!(result && typeof result === "object" && "text" in result)) {
+      expect(result).toMatchObject({ isRetryable: true, data: { code: 50200 } });
+      result = await generateText({ model, prompt: "b", maxOutputTokens: 2, maxRetries: 0 });
+    }
+    expect((result as { finishReason: string }).finishReason).toBe("length");
+    expect(client.workerPid).not.toBe(crashed);
+    expect((await client.inspect()).models).toEqual([expect.objectContaining({ references: 1 })]);
+    await rein.close();
+  });
+
   it("bad arguments fail at once, naming the field", async () => {
     await using client = createTestClient();
     expect(() => createRein({ client, threads: 2 })).toThrow(InvalidInputError);

@@ -12,6 +12,8 @@ export interface ModelLoadSettings {
 interface PoolEntry {
   load: DecoratedPromise<string>;
   modelId: string | undefined;
+  /** The worker the model was loaded in: a model dies with its worker. */
+  workerPid: number | undefined;
   /** Calls waiting for the load; when every one of them is aborted, the load is cancelled. */
   waiters: number;
 }
@@ -51,14 +53,22 @@ export class ModelPool {
     if (signal?.aborted) throw abortError(signal);
     const key = JSON.stringify([modelSrc, sortedConfig(settings.modelConfig), settings.sha256 ?? null]);
     let entry = this.#entries.get(key);
+    // After a crash the next call starts a fresh worker without the model: load it again there.
+    if (entry?.modelId !== undefined && entry.workerPid !== this.client.workerPid) {
+      this.#forget(key, entry);
+      entry = undefined;
+    }
     if (entry?.modelId !== undefined) return entry.modelId;
     if (!entry) {
       const load = this.client.loadModel({ modelSrc, ...(settings.modelConfig ? { modelConfig: settings.modelConfig } : {}), ...(settings.sha256 ? { sha256: settings.sha256 } : {}) });
-      const created: PoolEntry = { load, modelId: undefined, waiters: 0 };
+      const created: PoolEntry = { load, modelId: undefined, workerPid: undefined, waiters: 0 };
       entry = created;
       this.#entries.set(key, created);
       load.then(
-        (modelId) => void (created.modelId = modelId),
+        (modelId) => {
+          created.modelId = modelId;
+          created.workerPid = this.client.workerPid;
+        },
         () => this.#forget(key, created),
       );
     }
