@@ -36,6 +36,14 @@ export class ReinEmbeddingModel implements EmbeddingModelV4 {
     this.#pool = pool;
   }
 
+  /**
+   * One Rein embed request for all `values` (an empty list sends nothing).
+   *
+   * @example
+   * ```ts
+   * const { embeddings } = await model.doEmbed({ values: ["a", "b"], abortSignal });
+   * ```
+   */
   async doEmbed(options: EmbeddingModelV4CallOptions): Promise<EmbeddingModelV4Result> {
     const warnings: SharedV4Warning[] = [];
     if (options.dimensions !== undefined) warnings.push({ type: "unsupported", feature: "dimensions", details: "Rein returns the model's own embedding size." });

@@ -34,6 +34,15 @@ export class ReinLanguageModel implements LanguageModelV4 {
     this.#pool = pool;
   }
 
+  /**
+   * One Rein completion, awaited whole: reasoning, text and tool-call content, usage and finish reason.
+   * `ai` calls it for `generateText` / `generateObject`.
+   *
+   * @example
+   * ```ts
+   * const { content, finishReason } = await model.doGenerate({ prompt: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] });
+   * ```
+   */
   async doGenerate(options: LanguageModelV4CallOptions): Promise<LanguageModelV4GenerateResult> {
     const { run, warnings, context } = await this.#start(options);
     let final;
@@ -57,6 +66,15 @@ export class ReinLanguageModel implements LanguageModelV4 {
     };
   }
 
+  /**
+   * One Rein completion as a stream of the specification's parts (see `toStreamParts`). `ai` calls it for
+   * `streamText` / `streamObject`; cancelling the stream cancels the request.
+   *
+   * @example
+   * ```ts
+   * const { stream } = await model.doStream({ prompt, abortSignal });
+   * ```
+   */
   async doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
     const { run, warnings, context } = await this.#start(options);
     return {

@@ -47,6 +47,11 @@ export class ModelPool {
    * The Rein modelId for `modelSrc` with `settings`, loading it if needed. Concurrent first calls share
    * one load. An abort rejects this call at once with an AbortError; the load itself is cancelled only
    * when no other call still waits for it. A failed load is forgotten, so the next call tries again.
+   *
+   * @example
+   * ```ts
+   * const modelId = await pool.acquire("./model.gguf", { modelConfig: { ctx_size: 4096 } }, abortSignal);
+   * ```
    */
   async acquire(modelSrc: string, settings: ModelLoadSettings, signal?: AbortSignal): Promise<string> {
     if (this.#closed) throw new WorkerShutdownError({ message: "The Rein provider was closed" });
@@ -88,7 +93,14 @@ export class ModelPool {
     }
   }
 
-  /** Releases this provider's model references (cancelling loads under way), then its own client. */
+  /**
+   * Releases this provider's model references (cancelling loads under way), then its own client.
+   *
+   * @example
+   * ```ts
+   * await pool.close(); // later acquire() calls reject with WorkerShutdownError
+   * ```
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
