@@ -72,6 +72,14 @@ describe("the real `ai` package on Rein models: generateText, streamText, genera
     expect(await full.finishReason).toBe("length");
   });
 
+  it("includeRawChunks: each Rein event also arrives as a raw part", async () => {
+    const streamed = streamText({ model: rein(tiny), prompt: "Tell me a story.", maxOutputTokens: 4, includeRawChunks: true });
+    const raw: unknown[] = [];
+    for await (const part of streamed.fullStream) if (part.type === "raw") raw.push(part.rawValue);
+    expect(raw.at(-1)).toMatchObject({ type: "completionDone", stopReason: "length" });
+    expect(raw.some((event) => (event as { type: string }).type === "contentDelta")).toBe(true);
+  });
+
   it("thought segments of a thinking model are reasoning parts, apart from the text", async () => {
     const generated = await generateText({ model: rein(thinking), prompt: "What is the answer?" });
     expect(generated.reasoningText).toBe("Let me think.");
