@@ -11,6 +11,7 @@ import { stderrProgress, type BenchContext } from "./bench-context.ts";
 import { loadAverage } from "./harness/diagnostics.ts";
 import { isoDate, machineInfo, type MachineInfo } from "./machine-info.ts";
 import { formatMebibytes, markdownTable, type BehindNote, type SectionReport } from "./report.ts";
+import { aiSdkSection } from "./sections/ai-sdk.ts";
 import { cancelDecodeSection } from "./sections/cancel-decode.ts";
 import { cancelPrefillSection } from "./sections/cancel-prefill.ts";
 import { coldStartSection } from "./sections/cold-start.ts";
@@ -31,6 +32,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   soak: soakSection,
   "tool-loop": toolLoopSection,
   "remote-client": remoteClientSection,
+  "ai-sdk": aiSdkSection,
 };
 
 interface SectionOutcome {

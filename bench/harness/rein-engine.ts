@@ -38,6 +38,19 @@ export async function startReinClient(options: { threads: number; opModules?: (s
 }
 
 /**
+ * The lifecycle watch of a client made by `startReinClient`, for paths that run on that client without
+ * `runReinGeneration` (the AI SDK provider).
+ *
+ * @example
+ * ```ts
+ * const ended = await lifecycleWatchOf(client)?.endOf(requestId);
+ * ```
+ */
+export function lifecycleWatchOf(client: ReinClient): LifecycleWatch | undefined {
+  return watches.get(client);
+}
+
+/**
  * The `modelConfig` that matches a plain context of the same shape.
  *
  * @example

@@ -39,6 +39,12 @@ export function lifecycleLog() {
       if (past) return Promise.resolve(past);
       return new Promise((resolve) => waiters.add({ match: matches, resolve }));
     },
+    /** Resolves with the first matching entry logged from now on (for requests whose id the test cannot know beforehand). */
+    next(match: Partial<LifecycleEntry>): Promise<LifecycleEntry> {
+      const matches = (entry: LifecycleEntry) =>
+        Object.entries(match).every(([key, value]) => (entry as unknown as Record<string, unknown>)[key] === value);
+      return new Promise((resolve) => waiters.add({ match: matches, resolve }));
+    },
     of(requestId: string): LifecycleEntry[] {
       return entries.filter((entry) => entry.requestId === requestId);
     },

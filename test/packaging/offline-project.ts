@@ -70,10 +70,15 @@ function integrityOf(file: string): string {
   return `sha512-${createHash("sha512").update(readFileSync(file)).digest("base64")}`;
 }
 
-/** Writes package.json and package-lock.json for a project that depends on `packages` (by tarball). */
-export function writeOfflineProject(directory: string, packages: PackedPackage[], type: "module" | "commonjs" = "module"): void {
+/**
+ * Writes package.json and package-lock.json for a project that depends on `packages` (by tarball) and on
+ * `registryDependencies`: packages the repository only has as devDependencies (e.g. `ai` beside the AI SDK
+ * provider), taken with their dependency closure from the repository's lockfile.
+ */
+export function writeOfflineProject(directory: string, packages: PackedPackage[], type: "module" | "commonjs" = "module", registryDependencies: string[] = []): void {
   const lock = readLock();
-  const dependencies = Object.fromEntries(packages.map((entry) => [entry.name, `file:${entry.tarball}`]));
+  const dependencies: Record<string, string> = Object.fromEntries(packages.map((entry) => [entry.name, `file:${entry.tarball}`]));
+  for (const name of registryDependencies) dependencies[name] = lock.packages[`node_modules/${name}`]!.version!;
   const lockPackages: Record<string, LockEntry> = { "": { name: "rein-packed-app", dependencies } };
   for (const [key, entry] of Object.entries(lock.packages)) {
     if (entry.dev || entry.link) continue;
@@ -84,6 +89,23 @@ export function writeOfflineProject(directory: string, packages: PackedPackage[]
     } else if (key.startsWith("node_modules/")) {
       lockPackages[key] = entry;
     }
+  }
+  const pending = [...registryDependencies];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    const entry = lock.packages[`node_modules/${name}`];
+    if (!entry || (lockPackages[`node_modules/${name}`] && !lockPackages[`node_modules/${name}`]!.dev)) continue;
+    const { dev: _dev, ...installed } = entry;
+    lockPackages[`node_modules/${name}`] = installed;
+    pending.push(...Object.keys(entry.dependencies ?? {}));
+  }
+  // The repository's lockfile has no `resolved` URLs; without one, npm asks the registry for the packument of a
+  // package whose metadata it has not cached (seen for packages added after the cache was filled). The registry
+  // URL is the key of the cached tarball, so the offline install finds it.
+  for (const [key, entry] of Object.entries(lockPackages)) {
+    if (key === "" || entry.resolved !== undefined || entry.link || entry.version === undefined) continue;
+    const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+    entry.resolved = `https://registry.npmjs.org/${name}/-/${name.split("/").pop()}-${entry.version}.tgz`;
   }
   for (const entry of packages) {
     const { name: _name, ...workspaceEntry } = lock.packages[entry.workspace]!;

@@ -40,9 +40,9 @@ beforeAll(async () => {
   // Pack what the source says now, not a stale dist/.
   execFileSync("npm", ["run", "build"], { cwd: repositoryRoot, env: plainEnvironment(), stdio: "ignore" });
   packed = packWorkspaces(path.join(project, "packs"));
-  writeOfflineProject(project, packed);
+  writeOfflineProject(project, packed, "module", ["ai"]);
   installOffline(project);
-  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
+  for (const fixture of ["esm-app.mjs", "cjs-app.cjs", "ts-app.ts", "reverse-op.mjs", "ai-sdk-app.mjs", "ai-sdk-ts-app.ts"]) copyFileSync(path.join(fixtures, fixture), path.join(project, fixture));
   environment = plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "cache"), REIN_THREADS: "1" });
 }, 300_000);
 
@@ -55,7 +55,7 @@ function runNode(file: string): { stdout: string; stderr: string; status: number
 
 describe("the packed packages, installed into a fresh project", () => {
   it("ship built JavaScript and declarations only, with no run-time dependency on tsx, vitest or the test-model generator", () => {
-    for (const name of ["protocol", "server", "sdk", "cli", "test-model"]) {
+    for (const name of ["protocol", "server", "sdk", "cli", "test-model", "ai-sdk-provider"]) {
       const manifest = JSON.parse(readFileSync(path.join(project, "node_modules/@rein", name, "package.json"), "utf8")) as {
         dependencies?: Record<string, string>;
         exports: Record<string, Record<string, string>>;
@@ -63,7 +63,7 @@ describe("the packed packages, installed into a fresh project", () => {
       expect(existsSync(path.join(project, "node_modules/@rein", name, "src")), `${name} ships no sources`).toBe(false);
       expect(manifest.exports["."]?.types).toMatch(/^\.\/dist\/.+\.d\.ts$/);
       expect(Object.keys(manifest.dependencies ?? {})).not.toContain("tsx");
-      if (name === "sdk" || name === "server") expect(Object.keys(manifest.dependencies ?? {})).not.toContain("@rein/test-model");
+      if (name === "sdk" || name === "server" || name === "ai-sdk-provider") expect(Object.keys(manifest.dependencies ?? {})).not.toContain("@rein/test-model");
     }
     expect(existsSync(path.join(project, "node_modules/tsx"))).toBe(false);
     expect(existsSync(path.join(project, "node_modules/vitest"))).toBe(false);
@@ -80,6 +80,14 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(stdout).toContain("custom op cba");
     expect(stdout).toContain("embedded 2 dimension=128");
     expect(stdout).toContain("unloaded freed=true");
+    expect(stdout).toMatch(/closed\n$/);
+  });
+
+  it("an app on the Vercel AI SDK generates through @rein/ai-sdk-provider and an abortSignal stops the worker", () => {
+    const { stdout, stderr, status } = runNode("ai-sdk-app.mjs");
+    expect(status, stderr).toBe(0);
+    expect(stdout).toContain("generated finishReason=length hasText=true");
+    expect(stdout).toContain("stream last=abort ended=cancelled requests=0");
     expect(stdout).toMatch(/closed\n$/);
   });
 
@@ -101,6 +109,20 @@ describe("the packed packages, installed into a fresh project", () => {
       JSON.stringify({
         compilerOptions: { ...resolution, target: "es2022", lib: ["es2023", "esnext.disposable"], strict: true, noEmit: true, types: ["node"], typeRoots: [path.join(repositoryRoot, "node_modules/@types")] },
         files: ["ts-app.ts"],
+      }),
+    );
+    const result = spawnSync(path.join(repositoryRoot, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: project, env: environment, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("a TypeScript app on the Vercel AI SDK type-checks against the provider's and ai's declarations (nodenext, no skipLibCheck)", () => {
+    const tsconfig = path.join(project, "tsconfig.ai-sdk.json");
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2023", "esnext.disposable", "dom"], strict: true, noEmit: true, types: ["node"], typeRoots: [path.join(repositoryRoot, "node_modules/@types")] },
+        files: ["ai-sdk-ts-app.ts"],
       }),
     );
     const result = spawnSync(path.join(repositoryRoot, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: project, env: environment, encoding: "utf8" });

@@ -14,6 +14,7 @@ export { tool } from "./tools/tool-definition.ts";
 export type { Tool, ToolExecuteOptions, ToolSet } from "./tools/tool-definition.ts";
 export type { CompletionToolOptions } from "./tools/completion-features.ts";
 export type { SchemaInput } from "./tools/json-schema-input.ts";
+export { trimGeneratedJsonSchema } from "./tools/json-schema-input.ts";
 export { DEFAULT_MAX_STEPS } from "./tools/tool-loop.ts";
 export { OpStream } from "./run/op-stream.ts";
 export { RequestGroup } from "./run/request-group.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { InvalidInputError } from "@rein/protocol";
-import { toGrammarSchema } from "./json-schema-input.ts";
+import { toGrammarSchema, trimGeneratedJsonSchema } from "./json-schema-input.ts";
 
 describe("toGrammarSchema", () => {
   it("converts zod and trims what the grammar cannot hold but need not: $schema, z.int() bounds, anyOf", () => {
@@ -30,5 +30,10 @@ describe("toGrammarSchema", () => {
     expect(toGrammarSchema({ type: "string" }, "f")).toEqual({ type: "string" });
     expect(() => toGrammarSchema("string" as never, "f")).toThrow(InvalidInputError);
     expect(() => toGrammarSchema(z.date() as never, "f")).toThrow(/no JSON Schema form/);
+  });
+
+  it("trimGeneratedJsonSchema trims a schema another library generated from zod (the AI SDK's draft-7 output)", () => {
+    const generated = { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { n: { type: "integer", minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }, s: { anyOf: [{ type: "string" }, { type: "null" }] } } };
+    expect(trimGeneratedJsonSchema(generated)).toEqual({ type: "object", properties: { n: { type: "integer" }, s: { oneOf: [{ type: "string" }, { type: "null" }] } } });
   });
 });

@@ -27,7 +27,7 @@ export function toGrammarSchema(schema: SchemaInput, field: string, operation = 
   let converted: unknown;
   if (isZodSchema(schema)) {
     try {
-      converted = trimZodOutput(z.toJSONSchema(schema));
+      converted = trimGeneratedJsonSchema(z.toJSONSchema(schema));
     } catch (error) {
       throw new InvalidInputError({ field, reason: `has no JSON Schema form: ${error instanceof Error ? error.message : String(error)}`, operation, cause: error });
     }
@@ -42,14 +42,24 @@ export function toGrammarSchema(schema: SchemaInput, field: string, operation = 
   return converted as Record<string, unknown>;
 }
 
-function trimZodOutput(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(trimZodOutput);
+/**
+ * A JSON Schema generated from a zod schema (by `z.toJSONSchema`, here or in another library such as the
+ * Vercel AI SDK) without what the generator adds but the grammar cannot hold and need not: `$schema`, the
+ * ±2^53 bounds of `z.int()`, and `anyOf`, which becomes `oneOf`. Anything else is left for the subset check.
+ *
+ * @example
+ * ```ts
+ * trimGeneratedJsonSchema({ anyOf: [{ type: "string" }, { type: "null" }] }); // { oneOf: [...] }
+ * ```
+ */
+export function trimGeneratedJsonSchema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(trimGeneratedJsonSchema);
   if (typeof value !== "object" || value === null) return value;
   const result: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     if (key === "$schema") continue;
     if ((key === "minimum" || key === "maximum") && Math.abs(Number(child)) === Number.MAX_SAFE_INTEGER) continue;
-    result[key === "anyOf" ? "oneOf" : key] = trimZodOutput(child);
+    result[key === "anyOf" ? "oneOf" : key] = trimGeneratedJsonSchema(child);
   }
   return result;
 }
