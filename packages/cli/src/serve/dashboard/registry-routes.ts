@@ -24,6 +24,8 @@ export interface RegistryView {
   models: { name: string; modelId: string; references: number; parallel: number; running: number; queued: number }[];
   memory: { rss: number; heapUsed: number };
   pid: number;
+  /** The worker's work counters (e.g. `completion.tokensGenerated`): whole-worker numbers, so for the admin only. */
+  metrics: Record<string, number> | null;
 }
 
 /**
@@ -73,6 +75,7 @@ export function registerRegistryRoutes(app: FastifyInstance, context: ServeConte
         })),
       memory: snapshot.memory,
       pid: snapshot.pid,
+      metrics: request.caller.admin ? snapshot.metrics : null,
     };
   });
 
