@@ -16,6 +16,7 @@ import { cancelPrefillSection } from "./sections/cancel-prefill.ts";
 import { coldStartSection } from "./sections/cold-start.ts";
 import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
+import { serveSection } from "./sections/serve.ts";
 import { soakSection } from "./sections/soak.ts";
 import { streamingSection } from "./sections/streaming.ts";
 import { toolLoopSection } from "./sections/tool-loop.ts";
@@ -29,6 +30,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "registry-scale": registryScaleSection,
   soak: soakSection,
   "tool-loop": toolLoopSection,
+  serve: serveSection,
 };
 
 interface SectionOutcome {

@@ -6,7 +6,7 @@
  * host can later hand each caller its own scoped connection behind the same
  * interface.
  */
-import { createClient, type ModelConfig, type ProgressEvent, type ReinClient } from "@rein/sdk";
+import { createClient, type ModelConfig, type ProgressEvent, type ReinClient, type ReinLogger } from "@rein/sdk";
 import type { ServedModelSpec } from "./model-specs.ts";
 
 /** Who sent a request. `keyId` is a stable, non-secret id of the API key ("key-1", "admin", "anonymous"). */
@@ -33,6 +33,8 @@ export interface ServeBackendOptions {
   models: ServedModelSpec[];
   modelConfig?: ModelConfig;
   threads?: number;
+  /** The worker's request lifecycle lines (begin, queued, cancel, end): for diagnostics and the bench. */
+  logger?: ReinLogger;
   /** Progress of each model's download and load, by model name. */
   onProgress?: (name: string, progress: ProgressEvent) => void;
   /** Called with each model's name when its load starts and ends (for progress bars). */
@@ -52,7 +54,7 @@ export interface ServeBackendOptions {
  */
 export async function createServeBackend(options: ServeBackendOptions): Promise<ServeBackend> {
   // A server's worker that crashes comes back with the same models under the same ids: routes keep working.
-  const client = createClient({ threads: options.threads, reloadModelsOnRestart: true });
+  const client = createClient({ threads: options.threads, reloadModelsOnRestart: true, logger: options.logger });
   const models = new Map<string, ServedModel>();
   try {
     for (const spec of options.models) {

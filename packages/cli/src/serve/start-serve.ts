@@ -5,7 +5,7 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ModelConfig } from "@rein/sdk";
+import type { ModelConfig, ReinLogger } from "@rein/sdk";
 import { createProgressBars, type ProgressBars } from "../progress/progress-bars.ts";
 import { createAuthenticator, isLoopbackHost, type ServeKeys } from "./auth.ts";
 import { createHttpApp } from "./http-app.ts";
@@ -22,6 +22,8 @@ export interface ServeOptions {
   threads?: number;
   bodyLimit?: number;
   corsOrigin?: string;
+  /** Receives the worker's request lifecycle lines (the bench times native stops with them). */
+  logger?: ReinLogger;
   /** Progress bars and notices (stdout carries only the "listening" line). */
   errorOutput?: NodeJS.WriteStream;
   output?: NodeJS.WritableStream;
@@ -62,6 +64,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     models: options.models,
     modelConfig: options.modelConfig,
     threads: options.threads,
+    logger: options.logger,
     onProgress: (name, progress) => {
       let bar = bars.get(name);
       if (!bar) {
