@@ -56,6 +56,14 @@ describe("rein serve: keys", () => {
     expect((await server.fetch("/v1/models", { key: BOB })).status).toBe(200);
   });
 
+  it("no spelling of an API path gets past the key check (encoded, odd case, dot segments)", async () => {
+    for (const path of ["/%76%31/models", "/v1/%6dodels", "/V1/models", "/v1//models", "/v1/./models", "/x/../v1/models", "/v1/models/", "/v1/rein/registry?x=1"]) {
+      const response = await server.fetch(path);
+      expect([401, 404], path).toContain(response.status);
+      expect(await response.text(), path).not.toContain('"owned_by"');
+    }
+  });
+
   it("serves the dashboard page without a key (it holds no data) and asks for one", async () => {
     const page = await server.fetch("/");
     expect(page.status).toBe(200);

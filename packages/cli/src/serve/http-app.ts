@@ -24,6 +24,9 @@ import type { ServeContext } from "./serve-context.ts";
 /** 8 MiB: twice the longest message content the protocol accepts (4,000,000 characters). */
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 
+/** Routes anyone may fetch: the dashboard page and its script. Every other route, unknown ones included, needs a key. */
+const PUBLIC_ROUTES = new Set(["/", "/dashboard.js"]);
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 export interface HttpAppOptions {
@@ -68,8 +71,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       }
     }
     reply.header("x-request-id", randomUUID());
-    // The page itself holds no data; everything it shows comes from /v1 with the key.
-    if (!request.url.startsWith("/v1/") && request.url !== "/v1") return;
+    // The page itself holds no data; everything it shows comes from /v1 with the key. Decided by the matched
+    // route, not the raw URL, so no spelling of a path (encoded, odd case) can reach an API route without a key.
+    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? "")) return;
     const caller = options.authenticator.authenticate(request.headers.authorization);
     if (!caller) {
       reply.header("www-authenticate", "Bearer");
