@@ -12,6 +12,8 @@ export interface HttpStreamTrace {
   chunks: number;
   /** `usage.completion_tokens`; 0 when the stream was cut. */
   tokens: number;
+  /** When the stream ended or failed (performance.now()). */
+  endedAt: number;
   /** When the client dropped the connection (performance.now()), null if it read to the end. */
   disconnectedAt: number | null;
   outcome: "done" | "disconnected" | "error";
@@ -29,7 +31,7 @@ export type HttpDisconnectPlan = { kind: "none" } | { kind: "afterChunks"; chunk
  */
 export async function runHttpStream(options: { url: string; body: Record<string, unknown>; disconnect: HttpDisconnectPlan; requestId?: string }): Promise<HttpStreamTrace> {
   const requestId = options.requestId ?? crypto.randomUUID();
-  const trace: HttpStreamTrace = { requestId, startedAt: performance.now(), firstChunkAt: null, lastChunkAt: null, chunks: 0, tokens: 0, disconnectedAt: null, outcome: "error" };
+  const trace: HttpStreamTrace = { requestId, startedAt: performance.now(), firstChunkAt: null, lastChunkAt: null, chunks: 0, tokens: 0, endedAt: 0, disconnectedAt: null, outcome: "error" };
   const controller = new AbortController();
   const disconnect = () => {
     if (trace.disconnectedAt !== null) return;
@@ -73,6 +75,7 @@ export async function runHttpStream(options: { url: string; body: Record<string,
     trace.outcome = trace.disconnectedAt === null ? "error" : "disconnected";
   } finally {
     clearTimeout(timer);
+    trace.endedAt = performance.now();
   }
   return trace;
 }
@@ -82,4 +85,10 @@ export function httpTokensPerSecond(trace: HttpStreamTrace): number | null {
   if (trace.firstChunkAt === null || trace.lastChunkAt === null || trace.tokens < 2) return null;
   const windowMs = trace.lastChunkAt - trace.firstChunkAt;
   return windowMs > 0 ? ((trace.tokens - 1) * 1000) / windowMs : null;
+}
+
+/** Tokens/s over the whole request (request sent -> stream ended), prompt evaluation included. */
+export function httpEndToEndTokensPerSecond(trace: HttpStreamTrace): number | null {
+  const windowMs = trace.endedAt - trace.startedAt;
+  return trace.tokens > 0 && windowMs > 0 ? (trace.tokens * 1000) / windowMs : null;
 }

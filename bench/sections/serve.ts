@@ -2,7 +2,7 @@ import type { RunningServer } from "@rein/cli";
 import { testModelPath } from "@rein/test-model";
 import type { BenchContext } from "../bench-context.ts";
 import { decodeTokensPerSecond, present, type GenerationTrace } from "../harness/generation-trace.ts";
-import { httpTokensPerSecond, runHttpStream } from "../harness/http-stream.ts";
+import { httpEndToEndTokensPerSecond, httpTokensPerSecond, runHttpStream } from "../harness/http-stream.ts";
 import { startBenchServer } from "../harness/bench-server.ts";
 import { createPlainContext, loadPlainModel, runPlainGeneration } from "../harness/plain-engine.ts";
 import { fillerLengthForTokens, longHistory, shortHistory } from "../harness/prompts.ts";
@@ -71,17 +71,23 @@ export async function serveSection(context: BenchContext): Promise<SectionReport
     const plain = await createPlainContext(plainModel, { threads, contextSize: 2048, sequences: 1 });
     let throughput;
     try {
-      throughput = await interleave<number | null>({
+      throughput = await interleave<{ decode: number | null; endToEnd: number | null }>({
         warmupRounds: 1,
         rounds: Math.max(4, Math.ceil(repetitions / 2)),
         variants: [
-          { name: "http", run: async (round) => httpTokensPerSecond(await runHttpStream({ url: running.url, body: body(3_000 + round, 512), disconnect: { kind: "none" } })) },
+          {
+            name: "http",
+            run: async (round) => {
+              const trace = await runHttpStream({ url: running.url, body: body(3_000 + round, 512), disconnect: { kind: "none" } });
+              return { decode: httpTokensPerSecond(trace), endToEnd: httpEndToEndTokensPerSecond(trace) };
+            },
+          },
           {
             name: "plain",
-            run: async (round) =>
-              decodeTokensPerSecond(
-                (await runPlainGeneration({ model: plainModel, completion: plain.completions[0]!, history: shortHistory(3_000 + round), settings: { maxTokens: 512, temperature: 0.8, seed: 42 }, cancel: { kind: "none" } })) as GenerationTrace,
-              ),
+            run: async (round) => {
+              const trace: GenerationTrace = await runPlainGeneration({ model: plainModel, completion: plain.completions[0]!, history: shortHistory(3_000 + round), settings: { maxTokens: 512, temperature: 0.8, seed: 42 }, cancel: { kind: "none" } });
+              return { decode: decodeTokensPerSecond(trace), endToEnd: trace.tokens > 0 ? (trace.tokens * 1000) / (trace.settledAt - trace.calledAt) : null };
+            },
           },
         ],
       });
@@ -89,9 +95,16 @@ export async function serveSection(context: BenchContext): Promise<SectionReport
       await plain.dispose();
       await plainModel.dispose();
     }
-    const http = throughput.get("http")!;
-    const plainRates = throughput.get("plain")!;
-    const paired = http.flatMap((value, index) => (value !== null && plainRates[index] != null ? [[value, plainRates[index]!] as const] : []));
+    const rateRows = (label: string, pick: (value: { decode: number | null; endToEnd: number | null }) => number | null) => {
+      const http = throughput.get("http")!.map(pick);
+      const plainRates = throughput.get("plain")!.map(pick);
+      const paired = http.flatMap((value, index) => (value !== null && plainRates[index] != null ? [[value, plainRates[index]!] as const] : []));
+      return [
+        [`${label}: HTTP SSE through \`rein serve\``, String(present(http).length), formatNumber(median(present(http)), 0)],
+        [`${label}: plain in-process node-llama-cpp`, String(present(plainRates).length), formatNumber(median(present(plainRates)), 0)],
+        [`${label}: HTTP / plain (paired per round)`, String(paired.length), formatPercent(pairedRatio(paired.map((pair) => pair[0]), paired.map((pair) => pair[1])))],
+      ];
+    };
     parts.push(
       markdownTable(
         ["tiny model, `--parallel 1`", "n", ...LATENCY_HEADERS],
@@ -104,14 +117,10 @@ export async function serveSection(context: BenchContext): Promise<SectionReport
           ["of them evaluated by the model (`completion.started`)", String(evaluated)],
         ],
       ),
-      markdownTable(
-        ["streaming decode tokens/s (tiny, 512 tokens)", "n", "median"],
-        [
-          ["HTTP SSE through `rein serve`", String(present(http).length), formatNumber(median(present(http)), 0)],
-          ["plain in-process node-llama-cpp", String(present(plainRates).length), formatNumber(median(present(plainRates)), 0)],
-          ["HTTP / plain (paired per round)", String(paired.length), formatPercent(pairedRatio(paired.map((pair) => pair[0]), paired.map((pair) => pair[1])))],
-        ],
-      ),
+      markdownTable(["tokens/s (tiny, 512 tokens; the HTTP client runs in the server's own process)", "n", "median"], [
+        ...rateRows("decode (first -> last text chunk)", (value) => value.decode),
+        ...rateRows("end to end (request -> end of stream)", (value) => value.endToEnd),
+      ]),
     );
     context.progress("load run");
     parts.push(await serveLoadRun(context, { quick }));
