@@ -14,7 +14,7 @@ beforeAll(async () => {
   server = await startServeProcess(["--model", "tiny", "--parallel", "1", "--api-key", KEY, "--admin-key", ADMIN]);
 });
 afterAll(async () => {
-  expect(await server?.stop()).toEqual({ code: 0, signal: null });
+  if (server) expect(await server.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function metrics(): Promise<{ started: number; tokens: number }> {

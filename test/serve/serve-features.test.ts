@@ -9,7 +9,7 @@ beforeAll(async () => {
   server = await startServeProcess(["--model", "tiny", "--model", `weather=${await testModelPath({ script: "toolCall" })}`]);
 });
 afterAll(async () => {
-  expect(await server?.stop()).toEqual({ code: 0, signal: null });
+  if (server) expect(await server.stop()).toEqual({ code: 0, signal: null });
 });
 
 const weatherTool = { type: "function", function: { name: SCRIPTED_TOOL.name, description: "Weather in a city", parameters: SCRIPTED_TOOL.parameters } };

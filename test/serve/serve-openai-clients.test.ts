@@ -16,7 +16,7 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
 });
 afterAll(async () => {
-  expect(await server?.stop()).toEqual({ code: 0, signal: null });
+  if (server) expect(await server.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function tokensGenerated(): Promise<number> {

@@ -36,10 +36,37 @@ export interface ServeProcess {
 }
 
 const GUARD_MS = 60_000;
+/**
+ * Start = tsx compiling the CLI, spawning the worker and loading the model: on a shared 2-core machine running
+ * several suites (load ~20) that took over 30 s, the CLI helper's own guard. A hang still fails, later.
+ */
+const START_GUARD_MS = 180_000;
+
+function listening(cli: ReinProcess): Promise<void> {
+  const pattern = /listening on http:\/\/\S+\n/;
+  return new Promise((resolve, reject) => {
+    const finish = (error?: Error) => {
+      clearTimeout(guard);
+      cli.child.stdout.off("data", check);
+      cli.child.off("exit", onExit);
+      if (error) reject(new Error(`${error.message}\n--- stdout ---\n${cli.stdout}\n--- stderr ---\n${cli.stderr}`));
+      else resolve();
+    };
+    const check = () => {
+      if (pattern.test(cli.stdout)) finish();
+    };
+    const onExit = () => finish(new Error("rein serve exited before it listened"));
+    const guard = setTimeout(() => finish(new Error("timed out waiting for the listening line")), START_GUARD_MS);
+    // Registered after the helper's own data listener, so `cli.stdout` already holds the new text.
+    cli.child.stdout.on("data", check);
+    cli.child.once("exit", onExit);
+    check();
+  });
+}
 
 export async function startServeProcess(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
   const cli = startRein(["serve", "--port", "0", ...args], { env: options.env });
-  await cli.waitForOutput((text) => /listening on http:\/\/\S+\n/.test(text), "the listening line");
+  await listening(cli);
   const url = /listening on (http:\/\/\S+)\n/.exec(cli.stdout)![1]!;
   const call = (path: string, init: RequestInit & { key?: string } = {}) => {
     const { key, headers, ...rest } = init;

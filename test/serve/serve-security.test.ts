@@ -14,7 +14,7 @@ beforeAll(async () => {
   server = await startServeProcess(["--model", "tiny", "--api-key", ALICE, "--api-key", BOB, "--admin-key", ADMIN, "--body-limit", "4096"]);
 });
 afterAll(async () => {
-  expect(await server?.stop()).toEqual({ code: 0, signal: null });
+  if (server) expect(await server.stop()).toEqual({ code: 0, signal: null });
 });
 
 const ROUTES: { method: string; path: string; body?: unknown }[] = [
