@@ -50,7 +50,9 @@ export async function runHttpStream(options: { url: string; body: Record<string,
     if (options.disconnect.kind === "afterMs") timer = setTimeout(disconnect, options.disconnect.ms);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
-    for (;;) {
+    // A client that disconnects stops reading: after abort() a read on the piped body can stay pending forever
+    // (seen with undici when the response had already ended), so the loop never reads again after it.
+    while (trace.disconnectedAt === null) {
       const { value, done } = await reader.read();
       if (done) break;
       buffer += value;
@@ -70,6 +72,7 @@ export async function runHttpStream(options: { url: string; body: Record<string,
         }
       }
     }
+    if (trace.disconnectedAt !== null) void reader.cancel().catch(() => undefined);
     trace.outcome = trace.disconnectedAt === null ? "done" : "disconnected";
   } catch {
     trace.outcome = trace.disconnectedAt === null ? "error" : "disconnected";
