@@ -6,7 +6,7 @@ import { allEvents, chatBody, readEvents, startServeProcess, type ServeProcess }
 let server: ServeProcess;
 
 beforeAll(async () => {
-  server = await startServeProcess(["--model", "tiny", "--model", `weather=${await testModelPath({ script: "toolCall" })}`]);
+  server = await startServeProcess(["--model", "tiny", "--model", `weather=${await testModelPath({ script: "toolCall" })}`, "--cors-origin", "https://app.example"]);
 });
 afterAll(async () => {
   if (server) expect(await server.stop()).toEqual({ code: 0, signal: null });
@@ -85,6 +85,20 @@ describe("rein serve: tools and structured output", () => {
     const stopped = await (await server.post("/v1/chat/completions", chatBody({ max_tokens: 12, temperature: 0, stop: [stop] }))).json();
     expect(stopped.choices[0].finish_reason).toBe("stop");
     expect(stopped.choices[0].message.content.length).toBeLessThan(text.length);
+  });
+});
+
+describe("rein serve: --cors-origin", () => {
+  it("answers that one origin's preflight and requests, and no other origin", async () => {
+    const preflight = await server.fetch("/v1/chat/completions", { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    const allowed = await server.fetch("/v1/models", { headers: { origin: "https://app.example" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(allowed.headers.get("access-control-expose-headers")).toBe("x-request-id");
+    const other = await server.fetch("/v1/models", { headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
 
