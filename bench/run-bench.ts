@@ -18,6 +18,7 @@ import { coldStartSection } from "./sections/cold-start.ts";
 import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
 import { remoteClientSection } from "./sections/remote-client.ts";
+import { serveSection } from "./sections/serve.ts";
 import { soakSection } from "./sections/soak.ts";
 import { streamingSection } from "./sections/streaming.ts";
 import { toolLoopSection } from "./sections/tool-loop.ts";
@@ -33,6 +34,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "tool-loop": toolLoopSection,
   "remote-client": remoteClientSection,
   "ai-sdk": aiSdkSection,
+  serve: serveSection,
 };
 
 interface SectionOutcome {

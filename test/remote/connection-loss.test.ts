@@ -48,13 +48,13 @@ describe("connection loss between a remote client and the server", () => {
     const queued = vanishing.completion({ modelId, history: history(), maxTokens: 100_000 });
     const before = await until(admin, (snapshot) => snapshot.requests.some((request) => request.requestId === queued.requestId && request.state === "queued"), "the second run queued");
     expect(before.requests.find((request) => request.requestId === queued.requestId)?.queuePosition).toBe(1);
-    const runsStarted = before.metrics["completion.runsStarted"];
+    const runsStarted = before.metrics["completion.started"];
 
     socket!.terminate();
     await expect(running.text).rejects.toBeInstanceOf(ServerUnreachableError);
     await expect(queued.text).rejects.toBeInstanceOf(ServerUnreachableError);
     const after = await until(admin, (snapshot) => snapshot.requests.length === 0, "the registry empty");
-    expect(after.metrics["completion.runsStarted"]).toBe(runsStarted);
+    expect(after.metrics["completion.started"]).toBe(runsStarted);
     expect(after.counters.ended).toBeGreaterThanOrEqual(before.counters.ended + 2);
   });
 

@@ -1,6 +1,8 @@
 import { testModelPath } from "@rein/test-model";
 import { Command, InvalidArgumentError } from "commander";
 import { runChat } from "./chat/chat-session.ts";
+import { parseModelSpecs } from "./serve/model-specs.ts";
+import { runServe, ServeUsageError } from "./serve/start-serve.ts";
 
 interface ChatCommandOptions {
   model?: string;
@@ -10,6 +12,19 @@ interface ChatCommandOptions {
   system?: string;
   threads?: number;
   ctxSize?: number;
+}
+
+interface ServeCommandOptions {
+  host: string;
+  port: number;
+  model: string[];
+  apiKey: string[];
+  adminKey?: string;
+  ctxSize?: number;
+  parallel?: number;
+  threads?: number;
+  bodyLimit?: number;
+  corsOrigin?: string;
 }
 
 /**
@@ -60,9 +75,67 @@ Examples:
       process.exitCode = await runChat({ ...chatOptions, model: model === "tiny" ? await testModelPath() : model });
     });
 
-  program.addHelpText("after", "\nStart with: rein chat --model <path|url>   (details: rein chat --help)");
+  program
+    .command("serve")
+    .description("serve models over an OpenAI-compatible HTTP API with a live dashboard; a client that disconnects cancels its request")
+    .option("--host <address>", "address to listen on; anything but loopback needs an API key", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 = any free port)", integer(0), 8080)
+    .option("-m, --model <[name=]path|url>", 'a model to serve (repeatable): a GGUF path, an http(s) URL, or "tiny"; name defaults to the file name without .gguf', collect, [])
+    .option("--api-key <key>", "a key clients must send as Authorization: Bearer <key> (repeatable; default: $REIN_API_KEY)", collect, [])
+    .option("--admin-key <key>", "a key that sees and cancels every request, not only its own (default: $REIN_ADMIN_KEY)")
+    .option("--ctx-size <tokens>", "context size in tokens of every model (default 2048)", integer(64))
+    .option("--parallel <count>", "completions that run at once per model; more wait in its queue (default 1)", integer(1))
+    .option("--threads <count>", "CPU threads for the models (default: $REIN_THREADS or half the cores)", integer(1))
+    .option("--body-limit <bytes>", "largest request body (default 8 MiB)", integer(1024))
+    .option("--cors-origin <origin>", "allow browser calls from this one origin (default: no CORS headers)")
+    .addHelpText(
+      "after",
+      `
+Routes: GET /v1/models, POST /v1/chat/completions, POST /v1/embeddings,
+        POST /v1/requests/{requestId}/cancel, the dashboard at /.
+Every response carries x-request-id (the Rein requestId); send your own UUIDv4 to choose it.
+
+Examples:
+  rein serve --model tiny --port 0
+  rein serve --model chat=./qwen3-0.6b-q4_k_m.gguf --model ./nomic-embed.gguf --parallel 4
+  REIN_API_KEY=s3cret rein serve --host 0.0.0.0 --model ./model.gguf`,
+    )
+    .action(async (options: ServeCommandOptions, command: Command) => {
+      const apiKeys = options.apiKey.length > 0 ? options.apiKey : process.env.REIN_API_KEY ? [process.env.REIN_API_KEY] : [];
+      const adminKey = options.adminKey ?? (process.env.REIN_ADMIN_KEY || undefined);
+      let models;
+      try {
+        models = parseModelSpecs(options.model.length > 0 ? options.model : process.env.REIN_MODEL ? [process.env.REIN_MODEL] : []);
+      } catch (error) {
+        command.error(`error: ${(error as Error).message}`, { exitCode: 2 });
+      }
+      if (models.length === 0) command.error("error: rein serve needs --model [name=]<path|url> (or REIN_MODEL)", { exitCode: 2 });
+      for (const model of models) if (model.modelSrc === "tiny") model.modelSrc = await testModelPath();
+      const modelConfig = { ...(options.ctxSize !== undefined ? { ctx_size: options.ctxSize } : {}), ...(options.parallel !== undefined ? { parallel: options.parallel } : {}) };
+      try {
+        process.exitCode = await runServe({
+          host: options.host,
+          port: options.port,
+          models,
+          keys: { apiKeys, adminKey },
+          modelConfig: Object.keys(modelConfig).length > 0 ? modelConfig : undefined,
+          threads: options.threads,
+          bodyLimit: options.bodyLimit,
+          corsOrigin: options.corsOrigin,
+        });
+      } catch (error) {
+        if (error instanceof ServeUsageError) command.error(`error: ${error.message}`, { exitCode: 2 });
+        throw error;
+      }
+    });
+
+  program.addHelpText("after", "\nStart with: rein chat --model <path|url>   (details: rein chat --help)\nServe models over HTTP: rein serve --model <path|url>   (details: rein serve --help)");
 
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function integer(minimum: number) {

@@ -44,9 +44,8 @@ export const completionOp = defineOp({
   admission: (_input, model) => ({ maxConcurrent: model?.config.parallel }),
   async run(context, input): Promise<CompletionResult> {
     const model = context.model!;
-    // Counts runs that reached the model: a queued request cancelled before its turn never adds to it.
-    const { metrics } = context.services;
-    metrics.set("completion.runsStarted", (metrics.get("completion.runsStarted") ?? 0) + 1);
+    // Counted where the model is first touched: a request cancelled in the queue never gets here (tests and bench read it).
+    addMetric(context.services.metrics, "completion.started", 1);
     const sequence = model.sequences.acquire();
     context.request.scope.defer(() => model.sequences.release(sequence));
     const deltas = new TextCoalescer(
@@ -67,6 +66,7 @@ export const completionOp = defineOp({
     if (needsChatTurns(input, model)) {
       try {
         const outcome = await runChatCompletion({ context, input, sequence, deltas, thoughts });
+        countTokens(context.services.metrics, outcome.stats);
         return { ...outcome, stopReason: stopped(outcome.stopReason), cancelReason: context.request.cancelCause };
       } finally {
         thoughts.flush();
@@ -83,12 +83,23 @@ export const completionOp = defineOp({
         signal: context.signal,
         onText: (text) => deltas.push(text),
         onContextShift: () => {
-          metrics.set("completion.contextShifts", (metrics.get("completion.contextShifts") ?? 0) + 1);
+          addMetric(context.services.metrics, "completion.contextShifts", 1);
         },
       });
     } finally {
       deltas.flush();
     }
+    countTokens(context.services.metrics, result.stats);
     return { text: result.text, stopReason: stopped(result.stopReason), stats: result.stats, cancelReason: context.request.cancelCause };
   },
 });
+
+function addMetric(metrics: Map<string, number>, name: string, amount: number): void {
+  metrics.set(name, (metrics.get(name) ?? 0) + amount);
+}
+
+/** Work the model did, cancelled runs included: a disconnect that stops the work shows as tokens not counted. */
+function countTokens(metrics: Map<string, number>, stats: CompletionStats): void {
+  addMetric(metrics, "completion.promptTokensEvaluated", stats.evaluatedPromptTokens);
+  addMetric(metrics, "completion.tokensGenerated", stats.generatedTokens);
+}

@@ -1,0 +1,132 @@
+/**
+ * `rein serve`: loads the operator's models (with progress bars on stderr),
+ * listens, prints the bound URL on stdout, and on SIGINT/SIGTERM closes every
+ * connection (each close cancels its request), then the worker.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ModelConfig, ReinLogger } from "@rein/sdk";
+import { createProgressBars, type ProgressBars } from "../progress/progress-bars.ts";
+import { createAuthenticator, isLoopbackHost, type ServeKeys } from "./auth.ts";
+import { createHttpApp } from "./http-app.ts";
+import type { ServedModelSpec } from "./model-specs.ts";
+import { createServeBackend, type ServeBackend } from "./serve-backend.ts";
+
+export interface ServeOptions {
+  host: string;
+  /** 0 picks a free port (the bound one is printed). */
+  port: number;
+  models: ServedModelSpec[];
+  keys: ServeKeys;
+  modelConfig?: ModelConfig;
+  threads?: number;
+  bodyLimit?: number;
+  corsOrigin?: string;
+  /** Receives the worker's request lifecycle lines (the bench times native stops with them). */
+  logger?: ReinLogger;
+  /** Progress bars and notices (stdout carries only the "listening" line). */
+  errorOutput?: NodeJS.WriteStream;
+  output?: NodeJS.WritableStream;
+}
+
+export interface RunningServer {
+  /** The node http.Server (attach `upgrade` handlers here, e.g. the WebSocket endpoint /rein). */
+  readonly server: Server;
+  readonly url: string;
+  readonly backend: ServeBackend;
+  /** Closes every connection, then the worker; idempotent. */
+  close(): Promise<void>;
+}
+
+/** A refusal of the options themselves (exit code 2, like other usage mistakes). */
+export class ServeUsageError extends Error {
+  override name = "ServeUsageError";
+}
+
+/**
+ * Starts the server; resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * const running = await startServe({ host: "127.0.0.1", port: 8080, models: [{ name: "tiny", modelSrc }], keys: { apiKeys: [] } });
+ * running.server.on("upgrade", onUpgrade);
+ * ```
+ */
+export async function startServe(options: ServeOptions): Promise<RunningServer> {
+  const keyed = options.keys.apiKeys.length > 0 || options.keys.adminKey !== undefined;
+  if (!isLoopbackHost(options.host) && !keyed) {
+    throw new ServeUsageError(`refusing to listen on ${options.host} without an API key: others can reach it. Pass --api-key <key> (or REIN_API_KEY), or keep the default --host 127.0.0.1`);
+  }
+  if (options.models.length === 0) throw new ServeUsageError("rein serve needs at least one --model [name=]<path|url>");
+  const errorOutput = options.errorOutput ?? process.stderr;
+  const bars = new Map<string, ProgressBars>();
+  const backend = await createServeBackend({
+    models: options.models,
+    modelConfig: options.modelConfig,
+    threads: options.threads,
+    logger: options.logger,
+    onProgress: (name, progress) => {
+      let bar = bars.get(name);
+      if (!bar) {
+        errorOutput.write(`model ${name}:\n`);
+        bars.set(name, (bar = createProgressBars(errorOutput)));
+      }
+      bar.update(progress);
+    },
+    onLoadSettled: (name) => bars.get(name)?.stop(),
+  });
+  let app;
+  try {
+    app = await createHttpApp({ backend, authenticator: createAuthenticator(options.keys), bodyLimit: options.bodyLimit, corsOrigin: options.corsOrigin });
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await backend.close();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    server: app.server,
+    url,
+    backend,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await backend.close();
+      })()),
+  };
+}
+
+/**
+ * Runs `rein serve` until SIGINT/SIGTERM; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runServe(options);
+ * ```
+ */
+export async function runServe(options: ServeOptions): Promise<number> {
+  const output = options.output ?? process.stdout;
+  const running = await startServe(options);
+  output.write(`rein serve: listening on ${running.url}\n`);
+  for (const [name, model] of running.backend.models) output.write(`  model ${name} (${model.modelId})\n`);
+  output.write(`  dashboard ${running.url}/   OpenAI API ${running.url}/v1\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      (options.errorOutput ?? process.stderr).write(`rein serve: ${signal}, closing connections and the worker\n`);
+      // A second signal during the drain exits at once.
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await running.close();
+  return 0;
+}
