@@ -23,6 +23,7 @@ interface ServeCommandOptions {
   ctxSize?: number;
   parallel?: number;
   threads?: number;
+  maxRequestsPerKey?: number;
   bodyLimit?: number;
   corsOrigin?: string;
 }
@@ -86,13 +87,15 @@ Examples:
     .option("--ctx-size <tokens>", "context size in tokens of every model (default 2048)", integer(64))
     .option("--parallel <count>", "completions that run at once per model; more wait in its queue (default 1)", integer(1))
     .option("--threads <count>", "CPU threads for the models (default: $REIN_THREADS or half the cores)", integer(1))
+    .option("--max-requests-per-key <count>", "requests one API key may have in flight at once, HTTP and WebSocket together (default: no limit)", integer(1))
     .option("--body-limit <bytes>", "largest request body (default 8 MiB)", integer(1024))
     .option("--cors-origin <origin>", "allow browser calls from this one origin (default: no CORS headers)")
     .addHelpText(
       "after",
       `
 Routes: GET /v1/models, POST /v1/chat/completions, POST /v1/embeddings,
-        POST /v1/requests/{requestId}/cancel, the dashboard at /.
+        POST /v1/requests/{requestId}/cancel, the dashboard at /,
+        and ws://<host>:<port>/rein for Rein clients (createClient({ url, apiKey })).
 Every response carries x-request-id (the Rein requestId); send your own UUIDv4 to choose it.
 
 Examples:
@@ -120,6 +123,7 @@ Examples:
           keys: { apiKeys, adminKey },
           modelConfig: Object.keys(modelConfig).length > 0 ? modelConfig : undefined,
           threads: options.threads,
+          maxRequestsPerKey: options.maxRequestsPerKey,
           bodyLimit: options.bodyLimit,
           corsOrigin: options.corsOrigin,
         });

@@ -17,7 +17,6 @@ import { registerChatCompletions } from "./openai/chat-completions.ts";
 import { registerEmbeddings } from "./openai/embeddings.ts";
 import { registerModels } from "./openai/models.ts";
 import { HttpError, toHttpError } from "./openai/openai-errors.ts";
-import { RequestOwnership } from "./request-ownership.ts";
 import type { ServeBackend } from "./serve-backend.ts";
 import type { ServeContext } from "./serve-context.ts";
 
@@ -54,7 +53,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     forceCloseConnections: true,
     logger: false,
   });
-  const context: ServeContext = { backend: options.backend, ownership: new RequestOwnership() };
+  const context: ServeContext = { backend: options.backend };
   app.decorateRequest("caller", null as never);
   app.decorateRequest("reinRequestId", "");
 

@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RequestKind } from "@rein/sdk";
 import { connectionAbort, type ConnectionAbort } from "./connection-abort.ts";
 import { HttpError } from "./openai/openai-errors.ts";
-import type { RequestOwnership } from "./request-ownership.ts";
 import type { Caller, ServeBackend, ServedModel } from "./serve-backend.ts";
 
 declare module "fastify" {
@@ -17,7 +16,6 @@ declare module "fastify" {
 /** What every route shares. */
 export interface ServeContext {
   backend: ServeBackend;
-  ownership: RequestOwnership;
 }
 
 /** The served model called `name`, or a 404 in OpenAI's shape. */
@@ -30,9 +28,10 @@ export function servedModel(context: ServeContext, name: string): ServedModel {
 }
 
 /**
- * Everything a model route does around its SDK call: refuses a requestId that
- * is already in use, records who owns it until it settles, and cancels it
- * (reason "clientDisconnected") when the connection drops.
+ * Everything a model route does around its SDK call: the caller's scoped
+ * client, and a cancel (reason "clientDisconnected") when the connection
+ * drops. A requestId already in use is refused by the registry itself
+ * (`RequestIdConflictError`, 409).
  *
  * @example
  * ```ts
@@ -43,22 +42,15 @@ export function servedModel(context: ServeContext, name: string): ServedModel {
  */
 export function startOwnedRequest(context: ServeContext, request: FastifyRequest, reply: FastifyReply, fields: { kind: RequestKind; modelName: string }) {
   const requestId = request.reinRequestId;
-  if (context.ownership.get(requestId)) {
-    throw new HttpError(409, { message: `x-request-id ${requestId} is already in use by a running request`, type: "invalid_request_error", param: "x-request-id", code: "request_id_conflict" });
-  }
   const client = context.backend.clientFor(request.caller);
-  const release = context.ownership.track({ requestId, keyId: request.caller.keyId, kind: fields.kind, modelName: fields.modelName, startedAt: Date.now() });
   const abort: ConnectionAbort = connectionAbort(request.raw, reply.raw, () => void client.cancel({ requestId }, "clientDisconnected").catch(() => undefined));
   return {
     requestId,
     client,
     abort,
-    /** Releases the ownership entry and the disconnect listener once `settled` settles, whichever way. */
+    /** Drops the disconnect listener once `settled` settles, whichever way. */
     settleWith(settled: Promise<unknown>): void {
-      const done = () => {
-        abort.dispose();
-        release();
-      };
+      const done = () => abort.dispose();
       settled.then(done, done);
     },
   };

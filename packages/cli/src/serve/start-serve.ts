@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { ModelConfig, ReinLogger } from "@rein/sdk";
 import { createProgressBars, type ProgressBars } from "../progress/progress-bars.ts";
 import { createAuthenticator, isLoopbackHost, type ServeKeys } from "./auth.ts";
+import { attachWebSocketEndpoint, type WebSocketEndpoint } from "@rein/server";
 import { createHttpApp } from "./http-app.ts";
 import type { ServedModelSpec } from "./model-specs.ts";
 import { createServeBackend, type ServeBackend } from "./serve-backend.ts";
@@ -20,6 +21,8 @@ export interface ServeOptions {
   keys: ServeKeys;
   modelConfig?: ModelConfig;
   threads?: number;
+  /** Requests one key may have in flight at once (HTTP and WebSocket together); default unlimited. */
+  maxRequestsPerKey?: number;
   bodyLimit?: number;
   corsOrigin?: string;
   /** Receives the worker's request lifecycle lines (the bench times native stops with them). */
@@ -30,7 +33,7 @@ export interface ServeOptions {
 }
 
 export interface RunningServer {
-  /** The node http.Server (attach `upgrade` handlers here, e.g. the WebSocket endpoint /rein). */
+  /** The node http.Server; the WebSocket endpoint `/rein` is attached to its `upgrade` event. */
   readonly server: Server;
   readonly url: string;
   readonly backend: ServeBackend;
@@ -64,6 +67,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     models: options.models,
     modelConfig: options.modelConfig,
     threads: options.threads,
+    maxRequestsPerKey: options.maxRequestsPerKey,
     logger: options.logger,
     onProgress: (name, progress) => {
       let bar = bars.get(name);
@@ -75,11 +79,23 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     },
     onLoadSettled: (name) => bars.get(name)?.stop(),
   });
+  const authenticator = createAuthenticator(options.keys);
   let app;
+  let webSockets: WebSocketEndpoint | undefined;
   try {
-    app = await createHttpApp({ backend, authenticator: createAuthenticator(options.keys), bodyLimit: options.bodyLimit, corsOrigin: options.corsOrigin });
+    app = await createHttpApp({ backend, authenticator, bodyLimit: options.bodyLimit, corsOrigin: options.corsOrigin });
+    // Remote Rein clients (createClient({ url })): the same keys, the same scoping, the same registry.
+    webSockets = attachWebSocketEndpoint(app.server, {
+      host: backend.host,
+      authenticate: (request) => {
+        const caller = authenticator.authenticate(request.headers.authorization);
+        if (caller === null) return undefined;
+        return caller.admin ? {} : { owner: caller.keyId };
+      },
+    });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await webSockets?.close();
     await app?.close().catch(() => undefined);
     await backend.close();
     throw error;
@@ -94,6 +110,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     backend,
     close: () =>
       (closing ??= (async () => {
+        await webSockets?.close();
         await app.close();
         await backend.close();
       })()),
@@ -113,7 +130,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const running = await startServe(options);
   output.write(`rein serve: listening on ${running.url}\n`);
   for (const [name, model] of running.backend.models) output.write(`  model ${name} (${model.modelId})\n`);
-  output.write(`  dashboard ${running.url}/   OpenAI API ${running.url}/v1\n`);
+  output.write(`  dashboard ${running.url}/   OpenAI API ${running.url}/v1   Rein clients ${running.url.replace(/^http/, "ws")}/rein\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGINT", stop);

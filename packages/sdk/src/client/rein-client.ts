@@ -277,7 +277,9 @@ export class ReinClient {
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
     const normalized = parseCancelTarget(target);
     const cancelledHere = this.#requests.cancelUnsent(normalized, reason);
-    const connection = this.#supervisor.live;
+    // A local worker that is not running has nothing to cancel. A remote server may run requests this client
+    // never sent (the same API key on another connection, an HTTP route): connect and ask it.
+    const connection = this.#remote ? await this.#supervisor.connect().catch(() => undefined) : this.#supervisor.live;
     if (!connection) return { cancelled: cancelledHere };
     if (normalized.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
     const remote = (await connection.request(Command.cancel, { target: normalized, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;

@@ -15,8 +15,8 @@ export interface RegistryView {
     /** The served name of the request's model, else its modelId. */
     model: string | null;
     state: RequestSnapshot["state"];
-    /** Milliseconds since the HTTP request arrived; null for requests of other transports. */
-    ageMs: number | null;
+    /** Milliseconds since the request began (queue wait included). */
+    ageMs: number;
     /** 1 = next to run on its model; null when not queued. */
     queuePosition: number | null;
     cancelReason: RequestSnapshot["cancelReason"];
@@ -40,29 +40,18 @@ export function registerRegistryRoutes(app: FastifyInstance, context: ServeConte
   app.get("/v1/rein/registry", async (request): Promise<RegistryView> => {
     const snapshot = await context.backend.clientFor(request.caller).inspect();
     const names = new Map([...context.backend.models].map(([name, model]) => [model.modelId, name]));
-    const positions = new Map<string, number>();
-    const queuedPerModel = new Map<string | null, number>();
-    for (const entry of snapshot.requests) {
-      if (entry.state !== "queued") continue;
-      const position = (queuedPerModel.get(entry.modelId) ?? 0) + 1;
-      queuedPerModel.set(entry.modelId, position);
-      positions.set(entry.requestId, position);
-    }
-    const now = Date.now();
-    const visible = snapshot.requests.filter((entry) => context.ownership.mayTouch(request.caller, entry.requestId));
+    // The caller's client is scoped: the registry already left out every request of another key.
+    const visible = snapshot.requests;
     return {
-      requests: visible.map((entry) => {
-        const started = context.ownership.get(entry.requestId)?.startedAt;
-        return {
-          requestId: entry.requestId,
-          kind: entry.kind,
-          model: entry.modelId === null ? null : (names.get(entry.modelId) ?? entry.modelId),
-          state: entry.state,
-          ageMs: started === undefined ? null : now - started,
-          queuePosition: positions.get(entry.requestId) ?? null,
-          cancelReason: entry.cancelReason,
-        };
-      }),
+      requests: visible.map((entry) => ({
+        requestId: entry.requestId,
+        kind: entry.kind,
+        model: entry.modelId === null ? null : (names.get(entry.modelId) ?? entry.modelId),
+        state: entry.state,
+        ageMs: entry.ageMs,
+        queuePosition: entry.queuePosition,
+        cancelReason: entry.cancelReason,
+      })),
       models: snapshot.models
         .filter((model) => names.has(model.modelId))
         .map((model) => ({
@@ -81,10 +70,7 @@ export function registerRegistryRoutes(app: FastifyInstance, context: ServeConte
 
   app.post<{ Params: { model: string } }>("/v1/rein/models/:model/cancel", async (request) => {
     const { modelId } = servedModel(context, request.params.model);
-    const client = context.backend.clientFor(request.caller);
-    if (request.caller.admin) return { cancelled: (await client.cancel({ modelId })).cancelled };
-    const own = context.ownership.ownedBy(request.caller, request.params.model);
-    const results = await Promise.all(own.map((entry) => client.cancel({ requestId: entry.requestId })));
-    return { cancelled: results.reduce((sum, result) => sum + result.cancelled, 0) };
+    // Scoped by the registry: a key stops only what it started, the admin key everything.
+    return { cancelled: (await context.backend.clientFor(request.caller).cancel({ modelId })).cancelled };
   });
 }

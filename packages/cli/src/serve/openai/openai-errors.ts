@@ -37,6 +37,7 @@ const REIN_CODE_RESPONSES: Record<number, { status: number; type: string; code: 
   [ErrorCode.WorkerCrashed]: { status: 503, type: "server_error", code: "worker_unavailable" },
   [ErrorCode.WorkerShutdown]: { status: 503, type: "server_error", code: "server_shutting_down" },
   [ErrorCode.WorkerStartFailed]: { status: 503, type: "server_error", code: "worker_unavailable" },
+  [ErrorCode.PermissionDenied]: { status: 403, type: "permission_error", code: "permission_denied" },
 };
 
 /**
