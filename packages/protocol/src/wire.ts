@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { REQUEST_KINDS } from "./request-kinds.ts";
 import { requestIdSchema, timeoutMsSchema } from "./schemas/common.ts";
+import { workspaceNameSchema } from "./schemas/rag-schemas.ts";
 import type { ProgressEvent, SerializedErrorData } from "./events.ts";
 import type { RequestState, RequestKind } from "./request-kinds.ts";
 import type { CancelReason } from "./errors/error-classes.ts";
@@ -95,6 +96,7 @@ export const cancelMessageSchema = z
     target: z.union([
       z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
       z.object({ operation: z.literal("broad"), modelId: z.string().min(1), kind: z.enum(REQUEST_KINDS).optional() }).strict(),
+      z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
       z.object({ operation: z.literal("all") }).strict(),
     ]),
     reason: z
@@ -114,6 +116,8 @@ export interface RequestSnapshot {
   cancelReason: CancelReason | "timeout" | null;
   /** Soft-cancelled work whose native part still runs; it holds its model slot until it ends. */
   draining: boolean;
+  /** The RAG workspace the request works on (present only for those). */
+  workspace?: string;
 }
 
 export interface WorkerSnapshot {

@@ -9,6 +9,7 @@ import {
   ToolCallFailedError,
 } from "./error-classes.ts";
 import { ErrorCode } from "./error-codes.ts";
+import { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./rag-errors.ts";
 import { ReinError, type ReinErrorClass } from "./rein-error.ts";
 import {
   AsyncDisposeUnavailableError,
@@ -52,6 +53,9 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [WorkerStartFailedError, new WorkerStartFailedError({ reason: "no handshake" }), { reason: "no handshake" }],
   [ProtocolError, new ProtocolError({ reason: "bad frame" }), { reason: "bad frame" }],
   [AsyncDisposeUnavailableError, new AsyncDisposeUnavailableError(), {}],
+  [WorkspaceNotFoundError, new WorkspaceNotFoundError({ workspace: "notes" }), { workspace: "notes", field: "workspace" }],
+  [WorkspaceLockedError, new WorkspaceLockedError({ workspace: "notes", ownerPid: 4242, lockPath: "/c/rag/notes/lock" }), { workspace: "notes", field: "workspace", ownerPid: 4242, lockPath: "/c/rag/notes/lock" }],
+  [EmbeddingDimensionMismatchError, new EmbeddingDimensionMismatchError({ workspace: "notes", field: "items.2.embedding", expected: 128, actual: 3 }), { workspace: "notes", field: "items.2.embedding", expected: 128, actual: 3 }],
 ];
 
 describe("the error table", () => {

@@ -41,6 +41,7 @@ export async function executeCall(options: {
       parentRequestId: message.parentRequestId,
       timeoutMs: message.timeoutMs,
       maxConcurrent: admission.maxConcurrent,
+      workspace: admission.workspace,
     });
     // The model may have been unloaded while the request waited in the queue.
     const currentModel = op.model === "required" && !request.signal.aborted ? services.models.require(model!.modelId) : model;

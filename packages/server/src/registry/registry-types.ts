@@ -37,6 +37,8 @@ export interface BeginOptions {
   timeoutMs?: number;
   /** Per-request cap replacing the policy's `maxConcurrentPerModel` (completion passes the model's parallel count). */
   maxConcurrent?: number;
+  /** The RAG workspace it works on: `cancel({ workspace })` reaches it. */
+  workspace?: string;
 }
 
 /** What a handler holds while its request runs. */
@@ -44,6 +46,7 @@ export interface RequestContext {
   readonly requestId: string;
   readonly kind: RequestKind;
   readonly modelId: string | null;
+  readonly workspace: string | null;
   readonly parentRequestId: string | null;
   /** Aborted on cancel or deadline; `signal.reason` is a `CancelSignalReason`. */
   readonly signal: AbortSignal;
@@ -66,7 +69,7 @@ export interface RequestContext {
 }
 
 /** What `cancel()` aims at. */
-export type CancelTarget = { requestId: string } | { modelId: string; kind?: RequestKind } | { all: true };
+export type CancelTarget = { requestId: string } | { modelId: string; kind?: RequestKind } | { workspace: string } | { all: true };
 
 /** Monotonic counters since the registry was made. */
 export interface RegistryCounters {

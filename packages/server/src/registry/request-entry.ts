@@ -25,6 +25,7 @@ export class RequestEntry {
   readonly requestId: string;
   readonly kind: RequestKind;
   readonly modelId: string | null;
+  readonly workspace: string | null;
   readonly parentRequestId: string | null;
   readonly startedAt: number;
   readonly deadline: number | null;
@@ -54,6 +55,7 @@ export class RequestEntry {
       requestId: string;
       kind: RequestKind;
       modelId: string | null;
+      workspace?: string | null;
       parentRequestId: string | null;
       startedAt: number;
       deadline: number | null;
@@ -63,6 +65,7 @@ export class RequestEntry {
     this.requestId = fields.requestId;
     this.kind = fields.kind;
     this.modelId = fields.modelId;
+    this.workspace = fields.workspace ?? null;
     this.parentRequestId = fields.parentRequestId;
     this.startedAt = fields.startedAt;
     this.deadline = fields.deadline;
@@ -93,6 +96,9 @@ class RequestContextHandle implements RequestContext {
   }
   get modelId(): string | null {
     return this.#entry.modelId;
+  }
+  get workspace(): string | null {
+    return this.#entry.workspace;
   }
   get parentRequestId(): string | null {
     return this.#entry.parentRequestId;

@@ -153,7 +153,7 @@ export class RequestRegistry implements RequestEntryOwner {
       }
     }
 
-    const entry = new RequestEntry({ requestId, kind, modelId, parentRequestId, startedAt, deadline }, this);
+    const entry = new RequestEntry({ requestId, kind, modelId, workspace: options.workspace ?? null, parentRequestId, startedAt, deadline }, this);
     this.#entries.set(requestId, entry);
     this.#idle.add(modelId);
     if (parent !== undefined) this.#family.link(parent, entry);
@@ -189,6 +189,7 @@ export class RequestRegistry implements RequestEntryOwner {
    * ```ts
    * registry.cancel({ requestId });                       // 1, then 0 when repeated
    * registry.cancel({ modelId }, "modelUnloaded");        // everything on the model
+   * registry.cancel({ workspace: "notes" });              // everything on a RAG workspace
    * registry.cancel({ all: true }, "shutdown");
    * ```
    */
@@ -237,6 +238,7 @@ export class RequestRegistry implements RequestEntryOwner {
       parentRequestId: entry.parentRequestId,
       cancelReason: entry.cancelCause,
       draining: entry.draining,
+      ...(entry.workspace === null ? {} : { workspace: entry.workspace }),
     }));
   }
 

@@ -154,6 +154,8 @@ export class Dispatcher {
       case "broad":
         // A model that is not (or no longer) loaded simply matches nothing: unload races are normal.
         return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason) };
+      case "rag":
+        return { cancelled: registry.cancel({ workspace: target.workspace }, reason) };
       case "all":
         return { cancelled: registry.cancel({ all: true }, reason) };
     }
