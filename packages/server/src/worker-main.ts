@@ -16,6 +16,7 @@ import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { Dispatcher, type ControlHandler } from "./transport/dispatcher.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { createConfigure } from "./worker-config.ts";
+import { Workspaces } from "./store/index.ts";
 import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
 
 export interface StartWorkerOptions {
@@ -60,6 +61,8 @@ export function startWorker(options: StartWorkerOptions = {}): void {
     defaultThreads: 1,
     log,
     metrics: new Map(),
+    // Read per open: the handshake may move the cache directory before the first RAG op.
+    workspaces: new Workspaces({ root: () => path.join(services.cacheDir, "rag") }),
   };
   const ops = new Map<string, AnyOpDefinition>();
   for (const op of [...builtinOps, ...(options.ops ?? [])]) registerOp(ops, op);
@@ -78,6 +81,8 @@ export function startWorker(options: StartWorkerOptions = {}): void {
       if (!drained) log("warn", `shutdown: requests still draining after ${SHUTDOWN_DRAIN_LIMIT_MS} ms; exiting without waiting for them`);
       // Freeing a model under native work that still runs could crash; the process exit frees it instead.
       if (drained) await Promise.allSettled(services.models.takeAll().map((model) => model.dispose()));
+      // A clean close of each workspace database: the next open needs no recovery, and the locks are freed.
+      await services.workspaces.closeAll();
     })();
     return shuttingDown;
   };

@@ -179,14 +179,17 @@ export interface RagDeleteDocumentsResult {
 
 export interface RagWorkspaceInfo {
   workspace: string;
-  documents: number;
-  chunks: number;
+  /** Null when another process holds the workspace (see `lockedByPid`). */
+  documents: number | null;
+  chunks: number | null;
   /** Null until the first vector was written. */
   dimension: number | null;
   /** The model the vectors came from (null for ragSaveEmbeddings only). */
   modelId: string | null;
   /** True once an HNSW index exists (searches are then approximate unless `exact: true`). */
   indexed: boolean;
+  /** The pid of another process that has the workspace open; its contents cannot be read from here then. */
+  lockedByPid?: number;
 }
 
 export interface RagDeleteWorkspaceResult {
