@@ -19,6 +19,7 @@ import { registryScaleSection } from "./sections/registry-scale.ts";
 import { soakSection } from "./sections/soak.ts";
 import { streamingSection } from "./sections/streaming.ts";
 import { toolLoopSection } from "./sections/tool-loop.ts";
+import { ragSection } from "./sections/rag.ts";
 
 const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionReport>> = {
   "cancel-decode": cancelDecodeSection,
@@ -29,6 +30,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "registry-scale": registryScaleSection,
   soak: soakSection,
   "tool-loop": toolLoopSection,
+  rag: ragSection,
 };
 
 interface SectionOutcome {

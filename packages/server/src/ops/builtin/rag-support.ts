@@ -40,7 +40,7 @@ export function addMetric(context: OpContext, name: string, value: number): void
 
 /**
  * Measures the longest event-loop block of the worker's main thread while `body` runs, kept as the metric
- * `rag.maxEventLoopDelayMs` (the largest seen): the store runs in its own thread so this stays small, and a
+ * `rag.maxEventLoopDelayMs` (the largest seen; `rag.lastMaxEventLoopDelayMs` for the latest op): the store runs in its own thread so this stays small, and a
  * cancel is answered within it.
  */
 export async function measuringEventLoop<T>(context: OpContext, body: () => Promise<T>): Promise<T> {
@@ -52,6 +52,7 @@ export async function measuringEventLoop<T>(context: OpContext, body: () => Prom
     histogram.disable();
     const { metrics } = context.services;
     metrics.set("rag.maxEventLoopDelayMs", Math.max(metrics.get("rag.maxEventLoopDelayMs") ?? 0, histogram.max / 1e6));
+    metrics.set("rag.lastMaxEventLoopDelayMs", histogram.max / 1e6);
   }
 }
 
