@@ -100,6 +100,7 @@ export class StoreThread implements WorkspaceStore {
   }
 
   info: WorkspaceStore["info"] = () => this.#call("info");
+  dimension: WorkspaceStore["dimension"] = () => this.#call("dimension");
   beginStaging: WorkspaceStore["beginStaging"] = (...args) => this.#call("beginStaging", ...args);
   stageChunks: WorkspaceStore["stageChunks"] = (...args) => this.#call("stageChunks", ...args);
   commitIngest: WorkspaceStore["commitIngest"] = (...args) => this.#call("commitIngest", ...args);

@@ -4,6 +4,12 @@ import type { StagedChunk, StagedDocument, StoreSearch, WorkspaceStore } from ".
 
 const INDEX_NAME = "rein_chunks_embedding_hnsw";
 
+/**
+ * What makes a search exact: no index scan in this transaction. An ORDER BY with a tie-break alone is not
+ * enough: the planner may still read the HNSW index and sort its (approximate) output incrementally.
+ */
+export const EXACT_SCAN_SETTING = "SET LOCAL enable_indexscan = off";
+
 /** Staging ids become table names: only a safe, short identifier is accepted. */
 function stagingTable(stagingId: string): string {
   if (!/^[a-z0-9]{1,40}$/.test(stagingId)) throw new TypeError(`staging id "${stagingId}" must be 1-40 lowercase letters or digits`);
@@ -76,6 +82,11 @@ export class WorkspaceDatabase implements Omit<WorkspaceStore, "close"> {
       modelId: await this.#meta("modelId"),
       indexed: await this.#hasIndex(),
     };
+  }
+
+  async dimension(): Promise<number | null> {
+    const stored = await this.#meta("dimension");
+    return stored === null ? null : Number(stored);
   }
 
   async beginStaging(stagingId: string, dimension: number): Promise<void> {
@@ -178,23 +189,20 @@ export class WorkspaceDatabase implements Omit<WorkspaceStore, "close"> {
     if (!(await this.#hasChunksTable())) return [];
     const filtered = search.documentIds !== undefined || search.metadata !== undefined;
     const parameters = [vectorText(search.embedding), search.documentIds ?? null, search.metadata === undefined ? null : JSON.stringify(search.metadata), search.topK];
-    // The tie-break on id keeps equal scores in a stable order, and it also keeps the planner off the HNSW
-    // index (an index scan orders by distance only): that is the exact scan. Filters are always exact, since
-    // an HNSW scan filters after it picked its candidates and could return fewer than topK.
+    // Filters are always exact, since an HNSW scan filters after it picked its candidates and could return
+    // fewer than topK. The tie-break on id keeps equal scores in one order.
     const exact = search.exact || filtered;
     const statement = `
       SELECT c.id, c.document_id, c.chunk_index, c.text, d.metadata, 1 - (c.embedding <=> $1::vector) AS score
       FROM rein_chunks c JOIN rein_documents d ON d.id = c.document_id
       WHERE ($2::text[] IS NULL OR c.document_id = ANY($2::text[])) AND ($3::jsonb IS NULL OR d.metadata @> $3::jsonb)
-      ORDER BY c.embedding <=> $1::vector${exact ? ", c.id" : ""} LIMIT $4`;
+      ORDER BY c.embedding <=> $1::vector, c.id LIMIT $4`;
     type Row = { id: string; document_id: string; chunk_index: number; text: string; metadata: RagSearchHit["metadata"]; score: number };
-    const rows = exact
-      ? (await this.#session.query<Row>(statement, parameters)).rows
-      : await this.#transaction(async () => {
-          // ef_search below topK would cap the result at ef_search rows.
-          await this.#session.exec(`SET LOCAL hnsw.ef_search = ${Math.max(40, search.topK)}`);
-          return (await this.#session.query<Row>(statement, parameters)).rows;
-        });
+    const rows = await this.#transaction(async () => {
+      // ef_search below topK would cap an index scan's result at ef_search rows.
+      await this.#session.exec(exact ? EXACT_SCAN_SETTING : `SET LOCAL hnsw.ef_search = ${Math.max(40, search.topK)}`);
+      return (await this.#session.query<Row>(statement, parameters)).rows;
+    });
     const hits = rows.map((row) => ({ chunkId: row.id, documentId: row.document_id, chunkIndex: row.chunk_index, text: row.text, score: Number(row.score), metadata: row.metadata }));
     // Same order for equal scores on the index path too.
     return hits.sort((a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0));

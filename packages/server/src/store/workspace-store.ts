@@ -31,6 +31,8 @@ export interface StoreSearch {
  */
 export interface WorkspaceStore {
   info(): Promise<{ documents: number; chunks: number; dimension: number | null; modelId: string | null; indexed: boolean }>;
+  /** The stored vectors' dimension, null before the first write (one lookup: searches ask it every time). */
+  dimension(): Promise<number | null>;
   beginStaging(stagingId: string, dimension: number): Promise<void>;
   stageChunks(stagingId: string, chunks: StagedChunk[]): Promise<void>;
   /** Replaces the given documents (and their chunks) with the staged chunks, in one transaction. */

@@ -29,7 +29,7 @@ export const ragIngestOp = defineOp({
     return measuringEventLoop(context, () =>
       workspaces.withWriteTurn(input.workspace, context.signal, async () => {
         const store = await workspaces.open(input.workspace, { create: true, signal: context.signal });
-        const stored = (await store.info()).dimension;
+        const stored = await store.dimension();
         if (stored !== null && stored !== dimension) {
           throw new EmbeddingDimensionMismatchError({ workspace: input.workspace, field: "modelId", expected: stored, actual: dimension });
         }

@@ -22,7 +22,7 @@ export const ragSaveEmbeddingsOp = defineOp({
     return measuringEventLoop(context, () =>
       workspaces.withWriteTurn(input.workspace, context.signal, async () => {
         const store = await workspaces.open(input.workspace, { create: true, signal: context.signal });
-        const stored = (await store.info()).dimension;
+        const stored = await store.dimension();
         if (stored !== null && stored !== dimension) {
           throw new EmbeddingDimensionMismatchError({ workspace: input.workspace, field: "items.0.embedding", expected: stored, actual: dimension });
         }

@@ -23,7 +23,7 @@ export const ragSearchOp = defineOp({
     const { workspaces, models } = context.services;
     const model = input.embedding === undefined ? models.require(input.modelId!) : undefined;
     const store = await workspaces.open(input.workspace, { create: false, signal: context.signal });
-    const stored = (await store.info()).dimension;
+    const stored = await store.dimension();
     const given = model === undefined ? input.embedding!.length : embeddingDimensionOf(model);
     if (stored !== null && stored !== given) {
       throw new EmbeddingDimensionMismatchError({ workspace: input.workspace, field: model === undefined ? "embedding" : "modelId", expected: stored, actual: given });
