@@ -80,8 +80,13 @@ describe("cancelling RAG writes leaves the workspace exactly as it was", () => {
   });
 
   it("cancel({ operation: 'rag', workspace }) reaches the ingest; another workspace's request is untouched", async () => {
-    const run = ingestStoppedAfterFirstBatch(() => client.cancel({ operation: "rag", workspace: WORKSPACE }));
+    let listed: unknown;
+    const run = ingestStoppedAfterFirstBatch(async (requestId) => {
+      listed = (await client.inspect()).requests.find((request) => request.requestId === requestId);
+      return client.cancel({ operation: "rag", workspace: WORKSPACE });
+    });
     expect(await failure(run.ingest)).toMatchObject({ code: 52419 });
+    expect(listed).toMatchObject({ kind: "rag", workspace: WORKSPACE, modelId, state: "running" });
     expect(await run.stopped()).toEqual({ cancelled: 1 });
     expect(await client.cancel({ operation: "rag", workspace: "other" })).toEqual({ cancelled: 0 });
     expect(await snapshot()).toEqual(before);
