@@ -75,8 +75,11 @@ export class StoreThread implements WorkspaceStore {
     worker.on("exit", (code) => fail(new OperationFailedError({ operation: "store", message: `The workspace store thread exited (code ${code})` })));
   }
 
-  /** Starts the thread and waits until its database is open (the first open of a directory runs initdb: seconds). */
-  static async open(data: StoreThreadData): Promise<StoreThread> {
+  /**
+   * Starts the thread and waits until its database is open (the first open of a directory runs initdb:
+   * seconds). `onExit` hears of the thread's end, planned or not, once it was ready.
+   */
+  static async open(data: StoreThreadData, options: { onExit?: () => void } = {}): Promise<StoreThread> {
     const worker = startThread(storeThreadScript(), data);
     const ready = await new Promise<StoreThreadReady>((resolve) => {
       worker.once("message", (message: StoreThreadReady) => resolve(message));
@@ -87,7 +90,9 @@ export class StoreThread implements WorkspaceStore {
       await worker.terminate();
       throw deserializeError(ready.error);
     }
-    return new StoreThread(worker);
+    const thread = new StoreThread(worker);
+    if (options.onExit) worker.once("exit", options.onExit);
+    return thread;
   }
 
   #call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {

@@ -96,7 +96,21 @@ export class Workspaces {
     await mkdir(directory, { recursive: true });
     const lock = await acquireWorkspaceLock({ path: path.join(directory, "rein.lock"), workspace });
     try {
-      return { store: await StoreThread.open({ dataDir: path.join(directory, "pgdata") }), lock };
+      // A thread that dies (out of memory, a WASM trap) is forgotten, its lock freed: the next call opens afresh.
+      const store = await StoreThread.open(
+        { dataDir: path.join(directory, "pgdata") },
+        {
+          onExit: () => {
+            const current = this.#open.get(workspace);
+            void current?.then((open) => {
+              if (open.store !== store) return;
+              this.#open.delete(workspace);
+              void lock.release();
+            });
+          },
+        },
+      );
+      return { store, lock };
     } catch (error) {
       await lock.release();
       throw error;
