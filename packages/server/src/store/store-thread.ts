@@ -10,6 +10,11 @@ import type { WorkspaceStore } from "./workspace-store.ts";
  * Where the thread's script is: beside this module (tsc's dist/store/, or src/store/ when run from source),
  * or in dist/store/ next to the worker bundle (dist/worker-bundle.js inlines this module, and its
  * `import.meta.url` is the bundle's).
+ *
+ * @example
+ * ```ts
+ * new Worker(storeThreadScript(), { workerData: { dataDir } });
+ * ```
  */
 export function storeThreadScript(): URL {
   const candidates = ["./store-thread-main.js", "./store/store-thread-main.js", "./store-thread-main.ts"];

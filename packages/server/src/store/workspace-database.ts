@@ -20,6 +20,11 @@ function stagingTable(stagingId: string): string {
  * Candidates an HNSW scan keeps (pgvector's default is 40). Measured on 10k random 128-dimension vectors
  * (docs/rag.md): recall@10 55% at 40, 82% at 100, 95% at 200 (on 50k: 28%, 48%, 67%), for a few ms more
  * per search. Below topK it would also cap the result at ef_search rows; pgvector allows at most 1,000.
+ *
+ * @example
+ * ```ts
+ * hnswEfSearch(5); // 200
+ * ```
  */
 export function hnswEfSearch(topK: number): number {
   return Math.min(1_000, Math.max(200, topK * 2));

@@ -13,7 +13,14 @@ interface LockContent {
   createdAt: string;
 }
 
-/** True while a process with this pid exists (EPERM: it exists, it is someone else's). */
+/**
+ * True while a process with this pid exists (EPERM: it exists, it is someone else's).
+ *
+ * @example
+ * ```ts
+ * processAlive(process.pid); // true
+ * ```
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

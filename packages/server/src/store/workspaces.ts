@@ -18,7 +18,14 @@ interface OpenWorkspace {
   lock: WorkspaceLock;
 }
 
-/** Waits for `promise`, or rejects with the signal's reason first (the promise still settles in the background). */
+/**
+ * Waits for `promise`, or rejects with the signal's reason first (the promise still settles in the background).
+ *
+ * @example
+ * ```ts
+ * const store = await untilAborted(opening, context.signal);
+ * ```
+ */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
