@@ -22,6 +22,7 @@ import { serveSection } from "./sections/serve.ts";
 import { soakSection } from "./sections/soak.ts";
 import { streamingSection } from "./sections/streaming.ts";
 import { toolLoopSection } from "./sections/tool-loop.ts";
+import { ragSection } from "./sections/rag.ts";
 
 const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionReport>> = {
   "cancel-decode": cancelDecodeSection,
@@ -35,6 +36,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   "remote-client": remoteClientSection,
   "ai-sdk": aiSdkSection,
   serve: serveSection,
+  rag: ragSection,
 };
 
 interface SectionOutcome {

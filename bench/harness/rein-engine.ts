@@ -16,10 +16,10 @@ const watches = new WeakMap<ReinClient, LifecycleWatch>();
  * await using client = await startReinClient({ threads: 1 });
  * ```
  */
-export async function startReinClient(options: { threads: number; opModules?: (string | URL)[]; exposeGc?: boolean }): Promise<ReinClient> {
+export async function startReinClient(options: { threads: number; opModules?: (string | URL)[]; exposeGc?: boolean; cacheDir?: string }): Promise<ReinClient> {
   // Lifecycle lines (a few per request, none per token) tell when the worker really finished a request.
   const watch = new LifecycleWatch();
-  const client = createClient({ threads: options.threads, workerStdio: "ignore", opModules: options.opModules, logger: watch.logger });
+  const client = createClient({ threads: options.threads, workerStdio: "ignore", opModules: options.opModules, logger: watch.logger, cacheDir: options.cacheDir });
   watches.set(client, watch);
   if (!options.exposeGc) {
     await client.ready();

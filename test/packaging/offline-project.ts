@@ -62,6 +62,19 @@ export function packWorkspaces(destination: string): PackedPackage[] {
   });
 }
 
+/**
+ * The registry tarball URL of a lock entry. This machine's npm writes lockfiles without `resolved`
+ * (`omit-lockfile-registry-resolved`); offline, npm then needs the package's registry metadata, which the cache
+ * may not hold (seen for @electric-sql/pglite-pgvector). With the URL, the cached tarball (found by integrity)
+ * is enough.
+ */
+function withResolved(key: string, entry: LockEntry): LockEntry {
+  if (entry.resolved !== undefined || entry.version === undefined) return entry;
+  const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  return { ...entry, resolved: `https://registry.npmjs.org/${name}/-/${base}-${entry.version}.tgz` };
+}
+
 function readLock(): { packages: Record<string, LockEntry> } {
   return JSON.parse(readFileSync(path.join(repositoryRoot, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
 }
@@ -85,9 +98,9 @@ export function writeOfflineProject(directory: string, packages: PackedPackage[]
     const nested = /^packages\/([^/]+)\/(node_modules\/.+)$/.exec(key);
     if (nested) {
       const owner = packages.find((candidate) => candidate.workspace === `packages/${nested[1]}`);
-      if (owner) lockPackages[`node_modules/${owner.name}/${nested[2]}`] = entry;
+      if (owner) lockPackages[`node_modules/${owner.name}/${nested[2]}`] = withResolved(key, entry);
     } else if (key.startsWith("node_modules/")) {
-      lockPackages[key] = entry;
+      lockPackages[key] = withResolved(key, entry);
     }
   }
   const pending = [...registryDependencies];

@@ -79,6 +79,7 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(stdout).toContain("rejected code=52419 cancelled=true partialMatches=true");
     expect(stdout).toContain("custom op cba");
     expect(stdout).toContain("embedded 2 dimension=128");
+    expect(stdout).toContain("rag chunks=2 top=a");
     expect(stdout).toContain("unloaded freed=true");
     expect(stdout).toMatch(/closed\n$/);
   });

@@ -59,6 +59,7 @@ describe("a remote client over WebSocket", () => {
     await expect(bob.loadModel({ modelSrc: "/etc/passwd" })).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(bob.loadModel({ modelSrc: "tiny", modelConfig: { ctx_size: 64 } })).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(bob.downloadAsset({ url: "http://127.0.0.1:9/x.gguf" })).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(bob.ragListWorkspaces()).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(bob.completion({ modelId: "no-such-model", history: history() }).text).rejects.toBeInstanceOf(ModelNotLoadedError);
     expect(() => createClient({ url: host.url, threads: 2 })).toThrow(InvalidInputError);
     expect(() => createClient({ url: "http://127.0.0.1:1/rein" })).toThrow(/ws:\/\//);

@@ -43,6 +43,7 @@ export {
 } from "./errors/runtime-errors.ts";
 export type { DownloadFailureKind } from "./errors/runtime-errors.ts";
 export { PermissionDeniedError, ServerUnreachableError } from "./errors/remote-errors.ts";
+export { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./errors/rag-errors.ts";
 export { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./errors/serialize-error.ts";
 
 export { parseInput } from "./schemas/parse-input.ts";
@@ -80,6 +81,38 @@ export { embedInputSchema } from "./schemas/embed-schemas.ts";
 export type { EmbedInput, EmbedResult } from "./schemas/embed-schemas.ts";
 export { downloadAssetInputSchema } from "./schemas/download-schemas.ts";
 export type { DownloadAssetInput, DownloadAssetResult } from "./schemas/download-schemas.ts";
+export {
+  ragChunkingSchema,
+  ragDeleteDocumentsInputSchema,
+  ragDeleteWorkspaceInputSchema,
+  ragDocumentSchema,
+  ragFilterSchema,
+  ragIngestInputSchema,
+  ragListWorkspacesInputSchema,
+  ragMetadataSchema,
+  ragReindexInputSchema,
+  ragSaveEmbeddingsInputSchema,
+  ragSearchInputSchema,
+  workspaceNameSchema,
+} from "./schemas/rag-schemas.ts";
+export type {
+  RagChunking,
+  RagDeleteDocumentsInput,
+  RagDeleteDocumentsResult,
+  RagDeleteWorkspaceInput,
+  RagDeleteWorkspaceResult,
+  RagDocument,
+  RagFilter,
+  RagIngestInput,
+  RagIngestResult,
+  RagMetadata,
+  RagReindexInput,
+  RagReindexResult,
+  RagSaveEmbeddingsInput,
+  RagSearchHit,
+  RagSearchInput,
+  RagWorkspaceInfo,
+} from "./schemas/rag-schemas.ts";
 export { cancelTargetSchema, normalizeCancelTarget, parseCancelTarget } from "./schemas/cancel-schemas.ts";
 export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
 export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema, handshakeVersionSchema, MAX_DEFAULT_THREADS, workerConfigSchema } from "./wire.ts";

@@ -3,7 +3,7 @@
  * per kind. The list is closed on purpose (one place to extend): a custom op
  * declares one of these, `custom` by default.
  */
-export const REQUEST_KINDS = ["completion", "embeddings", "loadModel", "downloadAsset", "custom"] as const;
+export const REQUEST_KINDS = ["completion", "embeddings", "loadModel", "downloadAsset", "rag", "custom"] as const;
 
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { REQUEST_KINDS } from "./request-kinds.ts";
 import { requestIdSchema, timeoutMsSchema } from "./schemas/common.ts";
+import { workspaceNameSchema } from "./schemas/rag-schemas.ts";
 import type { ProgressEvent, SerializedErrorData } from "./events.ts";
 import type { RequestState, RequestKind } from "./request-kinds.ts";
 import type { CancelReason } from "./errors/error-classes.ts";
@@ -95,6 +96,7 @@ export const cancelMessageSchema = z
     target: z.union([
       z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
       z.object({ operation: z.literal("broad"), modelId: z.string().min(1), kind: z.enum(REQUEST_KINDS).optional() }).strict(),
+      z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
       z.object({ operation: z.literal("all") }).strict(),
     ]),
     reason: z
@@ -118,6 +120,8 @@ export interface RequestSnapshot {
   ageMs: number;
   /** 1 for the next request to get a slot on its model; null unless queued. */
   queuePosition: number | null;
+  /** The RAG workspace the request works on (present only for those). */
+  workspace?: string;
 }
 
 export interface WorkerSnapshot {

@@ -3,9 +3,39 @@ import { assertAsyncDisposeAvailable } from "@rein/protocol";
 // Runs, cancels and clients rely on Symbol.asyncDispose; without it they would leak silently. Fail at import instead.
 assertAsyncDisposeAvailable();
 
-export { createClient, getDefaultClient, loadModel, unloadModel, completion, embed, downloadAsset, cancel, inspect, close } from "./client/default-client.ts";
+export {
+  createClient,
+  getDefaultClient,
+  loadModel,
+  unloadModel,
+  completion,
+  embed,
+  downloadAsset,
+  ragIngest,
+  ragSaveEmbeddings,
+  ragSearch,
+  ragReindex,
+  ragDeleteDocuments,
+  ragListWorkspaces,
+  ragDeleteWorkspace,
+  cancel,
+  inspect,
+  close,
+} from "./client/default-client.ts";
 export { ReinClient } from "./client/rein-client.ts";
-export type { CompletionParams, DownloadAssetParams, EmbedParams, LoadModelParams, UnloadModelResult } from "./client/rein-client.ts";
+export type {
+  CompletionParams,
+  DownloadAssetParams,
+  EmbedParams,
+  LoadModelParams,
+  RagDeleteDocumentsParams,
+  RagDeleteWorkspaceParams,
+  RagIngestParams,
+  RagReindexParams,
+  RagSaveEmbeddingsParams,
+  RagSearchParams,
+  UnloadModelResult,
+} from "./client/rein-client.ts";
 export type { ClientOptions, ReinLogger, RequestOptions } from "./client/client-options.ts";
 export { CompletionRun } from "./run/completion-run.ts";
 export type { CompletionFinal } from "./run/completion-run.ts";
@@ -50,6 +80,9 @@ export {
   WorkerCrashedError,
   WorkerShutdownError,
   WorkerStartFailedError,
+  WorkspaceNotFoundError,
+  WorkspaceLockedError,
+  EmbeddingDimensionMismatchError,
 } from "@rein/protocol";
 export type {
   CancelReason,
@@ -64,6 +97,16 @@ export type {
   ModelConfig,
   PartialOutput,
   ProgressEvent,
+  RagChunking,
+  RagDeleteDocumentsResult,
+  RagDeleteWorkspaceResult,
+  RagDocument,
+  RagFilter,
+  RagIngestResult,
+  RagMetadata,
+  RagReindexResult,
+  RagSearchHit,
+  RagWorkspaceInfo,
   RequestKind,
   RequestState,
   StopReason,

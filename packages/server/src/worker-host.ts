@@ -18,6 +18,7 @@ import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transpo
 import { createDuplexPair } from "./transport/duplex-pair.ts";
 import { OwnerQuota } from "./transport/owner-quota.ts";
 import type { RemoteAccessRules } from "./transport/remote-access.ts";
+import { Workspaces } from "./store/index.ts";
 import { createConfigure } from "./worker-config.ts";
 import type { WorkerLogLevel, WorkerServices } from "./worker-services.ts";
 
@@ -68,7 +69,7 @@ const SHUTDOWN_DRAIN_LIMIT_MS = 5_000;
  * ```
  */
 export class WorkerHost {
-  readonly services: WorkerServices & { downloads: DownloadManager; defaultThreads: number; cacheDir: string };
+  readonly services: WorkerServices & { downloads: DownloadManager; defaultThreads: number; cacheDir: string; workspaces: Workspaces };
   readonly #ops = new Map<string, AnyOpDefinition>();
   readonly #controls: Map<string, ControlHandler>;
   readonly #remoteAccess: RemoteAccessRules;
@@ -88,6 +89,8 @@ export class WorkerHost {
       defaultThreads: 1,
       log,
       metrics: new Map(),
+      // Read per open: the handshake may move the cache directory before the first RAG op.
+      workspaces: new Workspaces({ root: () => path.join(this.services.cacheDir, "rag") }),
     };
     for (const op of [...builtinOps, ...(options.ops ?? [])]) registerOp(this.#ops, op);
     this.#controls = new Map<string, ControlHandler>([
@@ -200,6 +203,8 @@ export class WorkerHost {
       const drained = await settlesWithin(registry.whenIdle(), SHUTDOWN_DRAIN_LIMIT_MS);
       if (!drained) this.services.log("warn", `shutdown: requests still draining after ${SHUTDOWN_DRAIN_LIMIT_MS} ms; exiting without waiting for them`);
       if (drained) await Promise.allSettled(models.takeAll().map((model) => model.dispose()));
+      // A clean close of each workspace database: the next open needs no recovery, and the locks are freed.
+      await this.services.workspaces.closeAll();
     })();
     return this.#shuttingDown;
   }

@@ -1,6 +1,7 @@
 import type { DownloadManager } from "./download/index.ts";
 import type { ModelStore } from "./engine/model-store.ts";
 import type { RequestRegistry } from "./registry/index.ts";
+import type { Workspaces } from "./store/index.ts";
 
 export type WorkerLogLevel = "debug" | "info" | "warn" | "error";
 
@@ -11,6 +12,8 @@ export interface WorkerServices {
   readonly downloads: DownloadManager;
   /** Where downloads and other cached files live (`REIN_CACHE_DIR`, else the per-user cache directory: `defaultCacheDir()`). */
   readonly cacheDir: string;
+  /** RAG workspaces under `<cacheDir>/rag`, each opened lazily in its own store thread. */
+  readonly workspaces: Workspaces;
   /** Threads for a model whose config names none. */
   readonly defaultThreads: number;
   log(level: WorkerLogLevel, message: string, data?: Record<string, unknown>): void;

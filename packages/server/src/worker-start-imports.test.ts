@@ -32,6 +32,16 @@ describe("the worker's start path", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("never loads PGlite: the RAG store's database lives in its own thread, started by the first RAG op", () => {
+    const files = staticGraph(path.join(sourceDirectory, "worker-entry.ts"));
+    const pglite = /["']@electric-sql\/pglite(?:-pgvector)?["']/;
+    const offenders = files.filter((file) => pglite.test(readFileSync(file, "utf8"))).map((file) => path.relative(sourceDirectory, file));
+    expect(offenders).toEqual([]);
+    // The thread script is the one place that loads it, and it is not part of the start graph.
+    expect(pglite.test(readFileSync(path.join(sourceDirectory, "store", "store-thread-main.ts"), "utf8"))).toBe(true);
+    expect(files.map((file) => path.relative(sourceDirectory, file))).not.toContain(path.join("store", "store-thread-main.ts"));
+  });
+
   it("the check itself sees a value import", () => {
     expect(engineValueImport.test('import { getLlama } from "node-llama-cpp";')).toBe(true);
     expect(engineValueImport.test('import { type Llama } from "node-llama-cpp";')).toBe(true);

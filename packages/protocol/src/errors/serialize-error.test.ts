@@ -9,6 +9,7 @@ import {
   ToolCallFailedError,
 } from "./error-classes.ts";
 import { ErrorCode } from "./error-codes.ts";
+import { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./rag-errors.ts";
 import { ReinError, type ReinErrorClass } from "./rein-error.ts";
 import {
   AsyncDisposeUnavailableError,
@@ -55,6 +56,9 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [ServerUnreachableError, new ServerUnreachableError({ address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }), { address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }],
   [PermissionDeniedError, new PermissionDeniedError({ operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }), { operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }],
   [AsyncDisposeUnavailableError, new AsyncDisposeUnavailableError(), {}],
+  [WorkspaceNotFoundError, new WorkspaceNotFoundError({ workspace: "notes" }), { workspace: "notes", field: "workspace" }],
+  [WorkspaceLockedError, new WorkspaceLockedError({ workspace: "notes", ownerPid: 4242, lockPath: "/c/rag/notes/lock" }), { workspace: "notes", field: "workspace", ownerPid: 4242, lockPath: "/c/rag/notes/lock" }],
+  [EmbeddingDimensionMismatchError, new EmbeddingDimensionMismatchError({ workspace: "notes", field: "items.2.embedding", expected: 128, actual: 3 }), { workspace: "notes", field: "items.2.embedding", expected: 128, actual: 3 }],
 ];
 
 describe("the error table", () => {

@@ -9,6 +9,7 @@ import {
   ToolCallFailedError,
 } from "./error-classes.ts";
 import { ErrorCode } from "./error-codes.ts";
+import { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./rag-errors.ts";
 import { ReinError } from "./rein-error.ts";
 import {
   AsyncDisposeUnavailableError,
@@ -54,6 +55,9 @@ const FACTORIES = new Map<number, ErrorFactory>([
   [ErrorCode.ServerUnreachable, (fields) => new ServerUnreachableError(fields as never)],
   [ErrorCode.PermissionDenied, (fields) => new PermissionDeniedError(fields as never)],
   [ErrorCode.AsyncDisposeUnavailable, (fields) => new AsyncDisposeUnavailableError(fields)],
+  [ErrorCode.WorkspaceNotFound, (fields) => new WorkspaceNotFoundError(fields as never)],
+  [ErrorCode.WorkspaceLocked, (fields) => new WorkspaceLockedError(fields as never)],
+  [ErrorCode.EmbeddingDimensionMismatch, (fields) => new EmbeddingDimensionMismatchError(fields as never)],
 ]);
 
 /** Every code that `deserializeError` rebuilds into its own class. */

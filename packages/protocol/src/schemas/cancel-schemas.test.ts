@@ -29,6 +29,12 @@ describe("parseCancelTarget", () => {
     expect(parseCancelTarget({ requestId })).toEqual({ operation: "request", requestId });
   });
 
+  it("accepts { operation: 'rag', workspace } and names a bad workspace", () => {
+    expect(parseCancelTarget({ operation: "rag", workspace: "notes" })).toEqual({ operation: "rag", workspace: "notes" });
+    expect(refusal({ operation: "rag", workspace: "../up" })).toMatchObject({ field: "workspace" });
+    expect(refusal({ operation: "rag" })).toMatchObject({ field: "workspace" });
+  });
+
   it("normalises the broad and legacy forms", () => {
     expect(parseCancelTarget({ modelId: "m" })).toEqual({ operation: "broad", modelId: "m" });
     expect(parseCancelTarget({ operation: "inference", modelId: "m" })).toEqual({ operation: "broad", modelId: "m", kind: "completion" });

@@ -3,19 +3,22 @@ import { InvalidInputError } from "../errors/error-classes.ts";
 import { REQUEST_KINDS } from "../request-kinds.ts";
 import { modelIdSchema, requestIdSchema } from "./common.ts";
 import { parseInput } from "./parse-input.ts";
+import { workspaceNameSchema } from "./rag-schemas.ts";
 
 const kindSchema = z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KINDS.join(", ")}` });
 
 /**
  * Every form `cancel()` accepts. The short forms (`{ requestId }`,
  * `{ modelId, kind? }`) and the legacy QVAC forms are normalised to the two
- * explicit ones by `normalizeCancelTarget`.
+ * explicit ones by `normalizeCancelTarget`. `{ operation: "rag", workspace }` stops every request on one
+ * RAG workspace (ingest, search, reindex, ...), whatever model it uses.
  */
 export const cancelTargetSchema = z.union([
   z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
   z.object({ operation: z.literal("broad"), modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
   z.object({ operation: z.literal("inference"), modelId: modelIdSchema }).strict(),
   z.object({ operation: z.literal("embeddings"), modelId: modelIdSchema }).strict(),
+  z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
   z.object({ requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
   z.object({ modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
 ]);
@@ -24,7 +27,8 @@ export type CancelTarget = z.infer<typeof cancelTargetSchema>;
 
 export type NormalizedCancelTarget =
   | { operation: "request"; requestId: string; clearCache?: boolean }
-  | { operation: "broad"; modelId: string; kind?: (typeof REQUEST_KINDS)[number] };
+  | { operation: "broad"; modelId: string; kind?: (typeof REQUEST_KINDS)[number] }
+  | { operation: "rag"; workspace: string };
 
 /** Maps every accepted cancel form to `request` or `broad` (legacy `inference` = kind completion). */
 export function normalizeCancelTarget(target: CancelTarget): NormalizedCancelTarget {
@@ -48,7 +52,7 @@ export interface CancelResult {
 }
 
 /** What a caller who passed no usable target is told: every form, not an empty list of fields. */
-const TARGET_FORMS = "needs a target: { requestId } for one request, or { modelId, kind? } for every request on a model";
+const TARGET_FORMS = "needs a target: { requestId } for one request, { modelId, kind? } for every request on a model, or { operation: \"rag\", workspace } for every request on a workspace";
 
 /**
  * Validates and normalises a `cancel()` argument. A malformed target (nothing,

@@ -49,6 +49,11 @@ function mostSpecificIssue(issues: readonly Issue[], value: unknown): Issue | un
     .filter((issue) => rank(issue) < 1 || issue.code === "unrecognized_keys");
   candidates.sort((a, b) => rank(a) - rank(b) || b.path.length - a.path.length);
   if (candidates[0] && candidates[0].code !== "unrecognized_keys") return candidates[0];
+  // One branch took every key given (its discriminator matched) and only lacks fields: say which one is missing
+  // (`{ operation: "rag" }` lacks `workspace`), rather than listing the other branches' discriminators.
+  const complete = matching.filter((branch) => !branch.some((issue) => issue.code === "unrecognized_keys"));
+  const others = branches.filter((branch) => !matching.includes(branch));
+  if (complete.length === 1 && others.length > 0 && complete[0]![0]) return complete[0]![0];
   const literals = branches.flat().filter(wrongLiteral);
   if (literals.length > 0) {
     const allowed = [...new Set(literals.flatMap((issue) => (issue.code === "invalid_value" ? issue.values.map(String) : [])))];

@@ -5,6 +5,13 @@ import {
   embedInputSchema,
   loadModelInputSchema,
   parseCancelTarget,
+  ragDeleteDocumentsInputSchema,
+  ragDeleteWorkspaceInputSchema,
+  ragIngestInputSchema,
+  ragListWorkspacesInputSchema,
+  ragReindexInputSchema,
+  ragSaveEmbeddingsInputSchema,
+  ragSearchInputSchema,
   parseInput,
   unloadModelInputSchema,
   WorkerShutdownError,
@@ -19,9 +26,22 @@ import {
   type FrameMessage,
   type LoadModelInput,
   type ProgressEvent,
+  type RagDeleteDocumentsInput,
+  type RagDeleteDocumentsResult,
+  type RagDeleteWorkspaceInput,
+  type RagDeleteWorkspaceResult,
+  type RagIngestInput,
+  type RagIngestResult,
+  type RagReindexInput,
+  type RagReindexResult,
+  type RagSaveEmbeddingsInput,
+  type RagSearchHit,
+  type RagSearchInput,
+  type RagWorkspaceInfo,
   type RequestKind,
   type WorkerSnapshot,
 } from "@rein/protocol";
+import type { z } from "zod";
 import { decoratePromise, quietly, type DecoratedPromise } from "../requests/decorated-promise.ts";
 import { newRequestId } from "../requests/request-id.ts";
 import { ClientRequest } from "../requests/client-request.ts";
@@ -41,6 +61,12 @@ export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (
 export type CompletionParams = Omit<CompletionInput, "tools" | "responseFormat" | "awaitToolResults"> & CompletionToolOptions & RequestOptions;
 export type EmbedParams = EmbedInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type DownloadAssetParams = DownloadAssetInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type RagIngestParams = RagIngestInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type RagSaveEmbeddingsParams = RagSaveEmbeddingsInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type RagSearchParams = RagSearchInput & RequestOptions;
+export type RagReindexParams = RagReindexInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type RagDeleteDocumentsParams = RagDeleteDocumentsInput & RequestOptions;
+export type RagDeleteWorkspaceParams = RagDeleteWorkspaceInput & RequestOptions;
 export interface UnloadModelResult {
   freed: boolean;
   references: number;
@@ -213,6 +239,118 @@ export class ReinClient {
   }
 
   /**
+   * Chunks documents, embeds the chunks with a loaded model and stores them in a workspace (made on first
+   * use), one transaction per call: a cancelled, timed-out or failed ingest writes nothing. Progress comes
+   * per batch (`loaded` chunks of `total`). `cancel({ operation: "rag", workspace })` stops it, and so does
+   * `cancel({ modelId })` for the model it embeds with.
+   *
+   * @example
+   * ```ts
+   * const ingest = client.ragIngest({ workspace: "notes", modelId, documents: [{ id: "a", text: "..." }] });
+   * stopButton.onclick = () => client.cancel({ requestId: ingest.requestId });
+   * const { chunks } = await ingest;
+   * ```
+   */
+  ragIngest(params: RagIngestParams): DecoratedPromise<RagIngestResult> {
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as RagIngestParams);
+    return this.#rag("ragIngest", input, ragIngestInputSchema, { requestId, signal, timeoutMs, parent, onProgress });
+  }
+
+  /**
+   * Stores vectors made elsewhere (one document of one chunk per item), in one transaction.
+   *
+   * @example
+   * ```ts
+   * await client.ragSaveEmbeddings({ workspace: "notes", items: [{ id: "a", text: "hi", embedding: [0.1, 0.2] }] });
+   * ```
+   */
+  ragSaveEmbeddings(params: RagSaveEmbeddingsParams): DecoratedPromise<RagIngestResult> {
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as RagSaveEmbeddingsParams);
+    return this.#rag("ragSaveEmbeddings", input, ragSaveEmbeddingsInputSchema, { requestId, signal, timeoutMs, parent, onProgress });
+  }
+
+  /**
+   * The `topK` (default 5) chunks nearest to `query` (embedded with `modelId`) or to `embedding`, best first.
+   * `filter: { documentIds?, metadata? }` narrows the search; `exact: true` skips the HNSW index.
+   *
+   * @example
+   * ```ts
+   * const hits = await client.ragSearch({ workspace: "notes", modelId, query: "cancellation", topK: 3 });
+   * for (const hit of hits) console.log(hit.score.toFixed(3), hit.documentId, hit.text);
+   * ```
+   */
+  ragSearch(params: RagSearchParams): DecoratedPromise<RagSearchHit[]> {
+    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as RagSearchParams);
+    return this.#rag("ragSearch", input, ragSearchInputSchema, { requestId, signal, timeoutMs, parent });
+  }
+
+  /**
+   * Re-embeds every chunk of a workspace with another model, swapping the vectors in one transaction.
+   *
+   * @example
+   * ```ts
+   * await client.ragReindex({ workspace: "notes", modelId: biggerModelId, onProgress: (p) => console.log(p.loaded, p.total) });
+   * ```
+   */
+  ragReindex(params: RagReindexParams): DecoratedPromise<RagReindexResult> {
+    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as RagReindexParams);
+    return this.#rag("ragReindex", input, ragReindexInputSchema, { requestId, signal, timeoutMs, parent, onProgress });
+  }
+
+  /**
+   * Deletes documents (and their chunks) from a workspace.
+   *
+   * @example
+   * ```ts
+   * const { documents } = await client.ragDeleteDocuments({ workspace: "notes", documentIds: ["a"] });
+   * ```
+   */
+  ragDeleteDocuments(params: RagDeleteDocumentsParams): DecoratedPromise<RagDeleteDocumentsResult> {
+    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as RagDeleteDocumentsParams);
+    return this.#rag("ragDeleteDocuments", input, ragDeleteDocumentsInputSchema, { requestId, signal, timeoutMs, parent });
+  }
+
+  /**
+   * Every workspace in the worker's cache directory, with its counts, dimension and model.
+   *
+   * @example
+   * ```ts
+   * for (const { workspace, chunks } of await client.ragListWorkspaces()) console.log(workspace, chunks);
+   * ```
+   */
+  ragListWorkspaces(options: RequestOptions = {}): DecoratedPromise<RagWorkspaceInfo[]> {
+    const { requestId, signal, timeoutMs, parent } = options ?? {};
+    return this.#rag("ragListWorkspaces", {}, ragListWorkspacesInputSchema, { requestId, signal, timeoutMs, parent });
+  }
+
+  /**
+   * Closes a workspace and removes its data from disk.
+   *
+   * @example
+   * ```ts
+   * await client.ragDeleteWorkspace({ workspace: "notes" });
+   * ```
+   */
+  ragDeleteWorkspace(params: RagDeleteWorkspaceParams): DecoratedPromise<RagDeleteWorkspaceResult> {
+    const { requestId, signal, timeoutMs, parent, ...input } = params ?? ({} as RagDeleteWorkspaceParams);
+    return this.#rag("ragDeleteWorkspace", input, ragDeleteWorkspaceInputSchema, { requestId, signal, timeoutMs, parent });
+  }
+
+  #rag<T>(op: string, input: object, schema: z.ZodType, options: RequestOptions & { onProgress?: (progress: ProgressEvent) => void }): DecoratedPromise<T> {
+    const fields = input as { workspace?: unknown; modelId?: unknown };
+    const request = this.#requests.launch({
+      ...options,
+      op,
+      kind: "rag",
+      input,
+      schema,
+      modelId: typeof fields.modelId === "string" ? fields.modelId : undefined,
+      workspace: typeof fields.workspace === "string" ? fields.workspace : undefined,
+    });
+    return decoratePromise(request.result as Promise<T>, request.requestId, () => this.cancel({ requestId: request.requestId }));
+  }
+
+  /**
    * Calls a custom op (registered in the worker with `defineOp`) by name; resolves to its result.
    *
    * @example
@@ -272,6 +410,7 @@ export class ReinClient {
    * ```ts
    * await client.cancel({ requestId: run.requestId });       // { cancelled: 1 }
    * await client.cancel({ modelId, kind: "completion" });   // every completion on the model
+   * await client.cancel({ operation: "rag", workspace: "notes" }); // every request on a RAG workspace
    * ```
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {

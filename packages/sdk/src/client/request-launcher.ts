@@ -26,6 +26,8 @@ export interface LaunchOptions extends RequestOptions {
   input: unknown;
   /** The model the request runs on, for broad cancels of requests not sent yet. */
   modelId?: string;
+  /** The RAG workspace it works on, for workspace cancels of requests not sent yet. */
+  workspace?: string;
   /** Validated on the client first, so bad input fails before anything is sent. */
   schema?: z.ZodType;
   onProgress?: (progress: ProgressEvent) => void;
@@ -68,6 +70,7 @@ export class RequestLauncher {
       op: typeof options.op === "string" ? options.op : "call",
       kind: invalid === undefined ? options.kind : "custom",
       modelId: typeof options.modelId === "string" ? options.modelId : undefined,
+      workspace: typeof options.workspace === "string" ? options.workspace : undefined,
       timeoutMs: invalid === undefined ? options.timeoutMs : undefined,
     });
     try {
@@ -109,7 +112,9 @@ export class RequestLauncher {
       const matches =
         target.operation === "request"
           ? request.requestId === target.requestId
-          : request.modelId === target.modelId && (target.kind === undefined || request.kind === target.kind);
+          : target.operation === "rag"
+            ? request.workspace === target.workspace
+            : request.modelId === target.modelId && (target.kind === undefined || request.kind === target.kind);
       if (matches && request.cancelUnsent(reason)) cancelled += 1;
     }
     return cancelled;

@@ -12,6 +12,8 @@ export class ClientRequest {
   readonly op: string;
   readonly kind: RequestKind;
   readonly modelId: string | undefined;
+  /** The RAG workspace it works on, for `cancel({ operation: "rag", workspace })` of requests not sent yet. */
+  readonly workspace: string | undefined;
   readonly deadline: number | null;
   readonly timeoutMs: number | undefined;
   readonly result: Promise<unknown>;
@@ -30,11 +32,12 @@ export class ClientRequest {
   #reject!: (error: unknown) => void;
   readonly #cleanups: (() => void)[] = [];
 
-  constructor(options: { requestId: string; op: string; kind: RequestKind; modelId?: string; timeoutMs?: number }) {
+  constructor(options: { requestId: string; op: string; kind: RequestKind; modelId?: string; workspace?: string; timeoutMs?: number }) {
     this.requestId = options.requestId;
     this.op = options.op;
     this.kind = options.kind;
     this.modelId = options.modelId;
+    this.workspace = options.workspace;
     this.timeoutMs = options.timeoutMs;
     this.deadline = options.timeoutMs === undefined ? null : Date.now() + options.timeoutMs;
     this.result = new Promise((resolve, reject) => {

@@ -46,13 +46,14 @@ export interface OpDefinition<Schema extends z.ZodType = z.ZodType, Output = unk
   /**
    * Registry identity beyond the defaults: the modelId to file the request under
    * (e.g. loadModel files itself under the id it will create, so `cancel({ modelId })`
-   * reaches a load in progress) and a concurrency cap for this request.
+   * reaches a load in progress), a concurrency cap for this request, and the RAG workspace it works on
+   * (`cancel({ operation: "rag", workspace })` reaches it).
    */
   admission?(
     input: z.output<Schema>,
     model: LoadedModel | undefined,
     services: WorkerServices,
-  ): { modelId?: string; maxConcurrent?: number };
+  ): { modelId?: string; maxConcurrent?: number; workspace?: string };
   run(context: OpContext, input: z.output<Schema>): Promise<Output>;
   /** Releases a result that arrived after a soft cancel (nobody will read it). */
   discard?(output: Output): void | Promise<void>;

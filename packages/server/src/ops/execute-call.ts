@@ -44,6 +44,7 @@ export async function executeCall(options: {
       timeoutMs: message.timeoutMs,
       maxConcurrent: admission.maxConcurrent,
       owner: options.owner,
+      workspace: admission.workspace,
     });
     // The model may have been unloaded while the request waited in the queue.
     const currentModel = op.model === "required" && !request.signal.aborted ? services.models.require(model!.modelId) : model;

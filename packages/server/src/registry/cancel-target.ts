@@ -5,11 +5,12 @@ import type { CancelTarget } from "./registry-types.ts";
 export interface BroadCancelCandidate {
   readonly kind: RequestKind;
   readonly modelId: string | null;
+  readonly workspace: string | null;
 }
 
 /**
- * Reads a cancel target: `{ requestId }` comes back as the id; `{ modelId, kind? }`
- * and `{ all: true }` as a predicate. Anything else is a programming error
+ * Reads a cancel target: `{ requestId }` comes back as the id; `{ modelId, kind? }`,
+ * `{ workspace }` and `{ all: true }` as a predicate. Anything else is a programming error
  * (the wire schema already rejects it), so it throws.
  *
  * @example
@@ -31,5 +32,9 @@ export function readCancelTarget(
       matches: (candidate) => candidate.modelId === modelId && (kind === undefined || candidate.kind === kind),
     };
   }
-  throw new TypeError("cancel() expects { requestId }, { modelId, kind? } or { all: true }");
+  if ("workspace" in target && typeof target.workspace === "string") {
+    const { workspace } = target;
+    return { type: "broad", matches: (candidate) => candidate.workspace === workspace };
+  }
+  throw new TypeError("cancel() expects { requestId }, { modelId, kind? }, { workspace } or { all: true }");
 }

@@ -37,6 +37,8 @@ export interface BeginOptions {
   timeoutMs?: number;
   /** Per-request cap replacing the policy's `maxConcurrentPerModel` (completion passes the model's parallel count). */
   maxConcurrent?: number;
+  /** The RAG workspace it works on: `cancel({ workspace })` reaches it. */
+  workspace?: string;
   /**
    * Who starts it: the id of a remote connection's API key. Scoped callers see, cancel and parent only their
    * own requests; omitted for the local app.
@@ -54,6 +56,7 @@ export interface RequestContext {
   readonly requestId: string;
   readonly kind: RequestKind;
   readonly modelId: string | null;
+  readonly workspace: string | null;
   readonly parentRequestId: string | null;
   /** Aborted on cancel or deadline; `signal.reason` is a `CancelSignalReason`. */
   readonly signal: AbortSignal;
@@ -76,7 +79,7 @@ export interface RequestContext {
 }
 
 /** What `cancel()` aims at. */
-export type CancelTarget = { requestId: string } | { modelId: string; kind?: RequestKind } | { all: true };
+export type CancelTarget = { requestId: string } | { modelId: string; kind?: RequestKind } | { workspace: string } | { all: true };
 
 /** Monotonic counters since the registry was made. */
 export interface RegistryCounters {

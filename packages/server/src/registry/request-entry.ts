@@ -25,6 +25,7 @@ export class RequestEntry {
   readonly requestId: string;
   readonly kind: RequestKind;
   readonly modelId: string | null;
+  readonly workspace: string | null;
   readonly parentRequestId: string | null;
   readonly startedAt: number;
   readonly deadline: number | null;
@@ -56,6 +57,7 @@ export class RequestEntry {
       requestId: string;
       kind: RequestKind;
       modelId: string | null;
+      workspace?: string | null;
       parentRequestId: string | null;
       startedAt: number;
       deadline: number | null;
@@ -66,6 +68,7 @@ export class RequestEntry {
     this.requestId = fields.requestId;
     this.kind = fields.kind;
     this.modelId = fields.modelId;
+    this.workspace = fields.workspace ?? null;
     this.parentRequestId = fields.parentRequestId;
     this.startedAt = fields.startedAt;
     this.deadline = fields.deadline;
@@ -97,6 +100,9 @@ class RequestContextHandle implements RequestContext {
   }
   get modelId(): string | null {
     return this.#entry.modelId;
+  }
+  get workspace(): string | null {
+    return this.#entry.workspace;
   }
   get parentRequestId(): string | null {
     return this.#entry.parentRequestId;

@@ -28,6 +28,24 @@ describe("RequestRegistry cancel", () => {
     expect(registry.counters).toEqual({ begun: 1, ended: 1, cancelled: 1, rejected: 0 });
   });
 
+  it("cancel({ workspace }) aborts every request on that workspace, whatever its kind or model, and nothing else", async () => {
+    const registry = new RequestRegistry();
+    const ingest = await registry.begin({ requestId: "ingest", kind: "rag", modelId: "m", workspace: "notes" });
+    const search = await registry.begin({ requestId: "search", kind: "rag", workspace: "notes" });
+    const elsewhere = await registry.begin({ requestId: "elsewhere", kind: "rag", modelId: "m", workspace: "other" });
+    const completion = await registry.begin({ requestId: "completion", kind: "completion", modelId: "m" });
+    expect(ingest.workspace).toBe("notes");
+    expect(registry.snapshot().find((entry) => entry.requestId === "search")).toMatchObject({ workspace: "notes" });
+    expect(registry.snapshot().find((entry) => entry.requestId === "completion")).not.toHaveProperty("workspace");
+    expect(registry.cancel({ workspace: "notes" })).toBe(2);
+    expect(registry.cancel({ workspace: "notes" })).toBe(0);
+    expect([ingest, search, elsewhere, completion].map((context) => context.signal.aborted)).toEqual([true, true, false, false]);
+    // The model's broad cancel still reaches a RAG request filed under it.
+    expect(registry.cancel({ modelId: "m" })).toBe(2);
+    await Promise.all([ingest, search, elsewhere, completion].map((context) => context.end()));
+    expect(registry.size).toBe(0);
+  });
+
   it("remembers a cancel for an unknown id: returns 0, the next begin starts aborted without a slot, once", async () => {
     const recorder = lifecycleRecorder();
     const registry = new RequestRegistry({

@@ -157,7 +157,7 @@ export class RequestRegistry implements RequestEntryOwner {
       }
     }
 
-    const entry = new RequestEntry({ requestId, kind, modelId, parentRequestId, startedAt, deadline, owner }, this);
+    const entry = new RequestEntry({ requestId, kind, modelId, workspace: options.workspace ?? null, parentRequestId, startedAt, deadline, owner }, this);
     this.#entries.set(requestId, entry);
     this.#idle.add(modelId);
     if (parent !== undefined) this.#family.link(parent, entry);
@@ -193,6 +193,7 @@ export class RequestRegistry implements RequestEntryOwner {
    * ```ts
    * registry.cancel({ requestId });                       // 1, then 0 when repeated
    * registry.cancel({ modelId }, "modelUnloaded");        // everything on the model
+   * registry.cancel({ workspace: "notes" });              // everything on a RAG workspace
    * registry.cancel({ all: true }, "shutdown");
    * registry.cancel({ all: true }, "clientDisconnected", { owner: "key-1" }); // only key-1's requests
    * ```
@@ -254,6 +255,7 @@ export class RequestRegistry implements RequestEntryOwner {
         draining: entry.draining,
         ageMs: now - entry.startedAt,
         queuePosition: entry.state === "queued" && entry.laneKey !== null ? this.#lanes.positionOf(entry.laneKey, entry.requestId) : null,
+        ...(entry.workspace === null ? {} : { workspace: entry.workspace }),
       });
     }
     return snapshots;

@@ -6,6 +6,7 @@ import RPC from "bare-rpc";
 import { afterEach, describe, expect, it } from "vitest";
 import { DownloadManager } from "../download/index.ts";
 import { ModelStore } from "../engine/model-store.ts";
+import { Workspaces } from "../store/index.ts";
 import { builtinOps } from "../ops/builtin/index.ts";
 import type { AnyOpDefinition } from "../ops/define-op.ts";
 import { RequestRegistry } from "../registry/index.ts";
@@ -28,6 +29,7 @@ function connect(trust: ConnectionTrust) {
     defaultThreads: 1,
     log: () => undefined,
     metrics: new Map<string, number>(),
+    workspaces: new Workspaces({ root: () => path.join(os.tmpdir(), "rag") }),
   };
   const ops = new Map<string, AnyOpDefinition>(builtinOps.map((op) => [op.name, op]));
   let forwardLogs = false;

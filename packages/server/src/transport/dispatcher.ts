@@ -178,7 +178,7 @@ export class Dispatcher {
     this.counters.callsReceived += 1;
     const parsed = parseInput(callMessageSchema, payload, "call");
     const remote = this.#options.trust !== "local";
-    const message = remote ? authorizeRemoteCall(parsed, this.#options.remoteAccess ?? {}) : parsed;
+    const message = remote ? authorizeRemoteCall(parsed, this.#options.remoteAccess ?? {}, { owner: this.#options.owner }) : parsed;
     if (message.op === "unloadModel" && remote) return { ok: true, value: await this.#unloadLeased(message.input) };
     const control = this.#options.controls.get(message.op);
     if (control) return { ok: true, value: await control(message.input, this.#options.services, this.#scope) };
@@ -248,6 +248,8 @@ export class Dispatcher {
       case "broad":
         // A model that is not (or no longer) loaded simply matches nothing: unload races are normal.
         return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason, scope) };
+      case "rag":
+        return { cancelled: registry.cancel({ workspace: target.workspace }, reason, scope) };
       case "all":
         return { cancelled: registry.cancel({ all: true }, reason, scope) };
     }

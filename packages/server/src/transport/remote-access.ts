@@ -30,9 +30,14 @@ const LOCAL_ONLY_OPS = new Set(["downloadAsset"]);
  * // -> input { modelSrc: "/models/qwen.gguf", modelConfig: { ctx_size: 4096 } }
  * ```
  */
-export function authorizeRemoteCall(message: CallMessage, rules: RemoteAccessRules): CallMessage {
+export function authorizeRemoteCall(message: CallMessage, rules: RemoteAccessRules, caller: { owner?: string } = {}): CallMessage {
   if (LOCAL_ONLY_OPS.has(message.op)) {
     throw new PermissionDeniedError({ operation: message.op, reason: "a remote connection cannot make the server fetch URLs or read files" });
+  }
+  // Workspaces live in the server's cache directory and are not (yet) namespaced per API key: one key could read
+  // or delete another's. Until they are, only an unscoped (admin) caller may reach them remotely.
+  if (message.op.startsWith("rag") && caller.owner !== undefined) {
+    throw new PermissionDeniedError({ operation: message.op, reason: "RAG workspaces are shared by every caller of this server; only an admin key may use them remotely" });
   }
   if (message.op !== "loadModel") return message;
   const input = (message.input ?? {}) as { modelSrc?: unknown; modelConfig?: unknown };

@@ -1,5 +1,6 @@
 import { ContextOverflowError, embedInputSchema, type EmbedResult } from "@rein/protocol";
 import type { LlamaEmbeddingContext } from "node-llama-cpp";
+import { withEmbeddingTurn } from "../../engine/embedding-turns.ts";
 import type { LoadedModel } from "../../engine/loaded-model.ts";
 import { defineOp } from "../define-op.ts";
 
@@ -37,10 +38,18 @@ export const embedOp = defineOp({
   },
 });
 
-/** node-llama-cpp's own length check, reported as the same ContextOverflowError (52421) a completion gets. */
-async function embedOne(model: LoadedModel, embeddingContext: LlamaEmbeddingContext, text: string, index: number | undefined) {
+/**
+ * Embeds one text, taking its turn on the model's embedding context. node-llama-cpp's own length check is
+ * reported as the same ContextOverflowError (52421) a completion gets. Shared with the RAG ops.
+ *
+ * @example
+ * ```ts
+ * const { vector } = await embedOne(model, await model.embeddingContext(), "some text", undefined);
+ * ```
+ */
+export async function embedOne(model: LoadedModel, embeddingContext: LlamaEmbeddingContext, text: string, index: number | undefined) {
   try {
-    return await embeddingContext.getEmbeddingFor(text);
+    return await withEmbeddingTurn(model, () => embeddingContext.getEmbeddingFor(text));
   } catch (error) {
     if (!(error instanceof Error) || !/longer than the (usable )?context size/i.test(error.message)) throw error;
     const promptTokens = model.model.tokenize(text).length;
