@@ -140,7 +140,9 @@ export class WorkerHost {
       configure: async (config) => {
         if (options.trust === "local") {
           await this.#configure(config);
-          this.setLogSink(config.forwardLogs === true ? (message) => sendEvent(Event.log, message) : undefined);
+          // Only a connection that asks for the lines takes them: an in-process operator connection that does not
+          // must not silence the sink its host was given (rein serve's logger).
+          if (config.forwardLogs === true) this.setLogSink((message) => sendEvent(Event.log, message));
         }
         // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
         setImmediate(warmUpEngine);
@@ -163,6 +165,8 @@ export class WorkerHost {
     const onGone = () => {
       if (closing) return;
       closing = true;
+      // The peer ended its side: end ours too, so a client waiting for the stream to close is not left waiting.
+      stream.destroy();
       this.#connections.delete(connection);
       void dispatcher.close().finally(closedResolve);
     };
