@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type LogMessage, type ReinClient } from "@rein/sdk";
 import { WorkerHost } from "@rein/server";
+import { tinyModel } from "../helpers/rein-test-client.ts";
 
 /** Until the host's registry (as `client` sees it) holds `requestId`: waiting on the host's own state, bounded. */
 async function untilRunning(client: ReinClient, requestId: string): Promise<void> {
@@ -46,6 +47,20 @@ describe("an in-process WorkerHost", () => {
     await expect(group.done).rejects.toBeInstanceOf(Error);
     expect((await admin.inspect()).requests).toEqual([]);
     expect(host.connectionCount).toBe(2);
+    await host.shutdown();
+  });
+
+  it("a connection that unloaded its own load does not give the reference back a second time when it closes", async () => {
+    const host = new WorkerHost();
+    const first = createClient({ connect: () => host.openStream({ trust: "local" }) });
+    const second = createClient({ connect: () => host.openStream({ trust: "local" }) });
+    clients.push(second);
+    const modelSrc = await tinyModel();
+    const modelId = await first.loadModel({ modelSrc });
+    expect(await second.loadModel({ modelSrc })).toBe(modelId);
+    expect(await first.unloadModel({ modelId })).toMatchObject({ freed: false, references: 1 });
+    await first.close();
+    expect((await second.inspect()).models.find((model) => model.modelId === modelId)?.references).toBe(1);
     await host.shutdown();
   });
 });

@@ -179,7 +179,7 @@ export class Dispatcher {
     const parsed = parseInput(callMessageSchema, payload, "call");
     const remote = this.#options.trust !== "local";
     const message = remote ? authorizeRemoteCall(parsed, this.#options.remoteAccess ?? {}, { owner: this.#options.owner }) : parsed;
-    if (message.op === "unloadModel" && remote) return { ok: true, value: await this.#unloadLeased(message.input) };
+    if (message.op === "unloadModel") return { ok: true, value: await this.#unload(message.input, remote) };
     const control = this.#options.controls.get(message.op);
     if (control) return { ok: true, value: await control(message.input, this.#options.services, this.#scope) };
     const op = this.#options.ops.get(message.op);
@@ -221,19 +221,33 @@ export class Dispatcher {
       void this.#options.controls.get("unloadModel")?.({ modelId }, this.#options.services, {}).catch(() => undefined);
       return;
     }
-    this.#leases.set(modelId, (this.#leases.get(modelId) ?? 0) + 1);
+    this.#setLease(modelId, (this.#leases.get(modelId) ?? 0) + 1);
   }
 
-  /** A remote caller may give back only references its own loads took; the operator's models stay. */
-  async #unloadLeased(input: unknown): Promise<unknown> {
+  /**
+   * Gives back a model reference. A remote caller may give back only references its own loads took (the
+   * operator's models stay); a local one may give back any. Either way a reference this connection took is
+   * counted off, so its close does not give it back a second time (that would free someone else's).
+   */
+  async #unload(input: unknown, remote: boolean): Promise<unknown> {
     const modelId = (input as { modelId?: unknown } | undefined)?.modelId;
     const held = typeof modelId === "string" ? (this.#leases.get(modelId) ?? 0) : 0;
-    if (typeof modelId !== "string" || held === 0) {
+    if (remote && held === 0) {
       throw new PermissionDeniedError({ operation: "unloadModel", reason: "modelId: a remote connection can unload only a model it loaded itself" });
     }
-    if (held === 1) this.#leases.delete(modelId);
-    else this.#leases.set(modelId, held - 1);
-    return this.#options.controls.get("unloadModel")?.(input, this.#options.services, {});
+    // Counted off before the await: two unloads racing for one reference must not both pass the check.
+    if (typeof modelId === "string" && held > 0) this.#setLease(modelId, held - 1);
+    try {
+      return await this.#options.controls.get("unloadModel")!(input, this.#options.services, this.#scope);
+    } catch (error) {
+      if (typeof modelId === "string" && held > 0) this.#setLease(modelId, (this.#leases.get(modelId) ?? 0) + 1);
+      throw error;
+    }
+  }
+
+  #setLease(modelId: string, count: number): void {
+    if (count > 0) this.#leases.set(modelId, count);
+    else this.#leases.delete(modelId);
   }
 
   #cancel(payload: unknown): { cancelled: number } {
