@@ -198,7 +198,9 @@ export class Dispatcher {
         rule: "perKeyLimit",
       });
     }
-    this.#inFlight.add(message.requestId);
+    // A reused id is refused by the registry (RequestIdConflictError): it must not untrack the request that owns it.
+    const tracked = !this.#inFlight.has(message.requestId);
+    if (tracked) this.#inFlight.add(message.requestId);
     try {
       const reply = await executeCall({
         message,
@@ -210,7 +212,7 @@ export class Dispatcher {
       if (message.op === "loadModel" && reply.ok) this.#lease(reply.value as string);
       return reply;
     } finally {
-      this.#inFlight.delete(message.requestId);
+      if (tracked) this.#inFlight.delete(message.requestId);
       if (counted) ownerQuota.release(owner);
     }
   }
