@@ -1,7 +1,9 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { createWebSocketStream } from "ws";
-import { createClient, InferenceCancelledError, ServerUnreachableError, type ReinClient, type WorkerSnapshot } from "@rein/sdk";
+import RPC from "bare-rpc";
+import { createClient, ErrorCode, InferenceCancelledError, ServerUnreachableError, type ReinClient, type WorkerSnapshot } from "@rein/sdk";
+import { Command, decodeJson, encodeJson, PROTOCOL_VERSION, type CallReply } from "@rein/protocol";
 import { firstDelta } from "../helpers/run-events.ts";
 import { history, tinyModel } from "../helpers/rein-test-client.ts";
 import { startHostProcess, type HostProcess } from "./host-process.ts";
@@ -56,6 +58,30 @@ describe("connection loss between a remote client and the server", () => {
     const after = await until(admin, (snapshot) => snapshot.requests.length === 0, "the registry empty");
     expect(after.metrics["completion.started"]).toBe(runsStarted);
     expect(after.counters.ended).toBeGreaterThanOrEqual(before.counters.ended + 2);
+  });
+
+  it("a refused duplicate requestId does not untrack the running request: the vanished peer's run is still cancelled", async () => {
+    // A raw bare-rpc peer: the SDK refuses a duplicate id before sending it, so only a raw peer reaches this path.
+    const socket = new WebSocket(host.url, { headers: { authorization: "Bearer key-alice" } });
+    await once(socket, "open");
+    const stream = createWebSocketStream(socket);
+    stream.on("error", () => undefined);
+    const rpc = new RPC(stream as unknown as ConstructorParameters<typeof RPC>[0], () => undefined);
+    const send = (command: number, payload: unknown) => {
+      const request = rpc.request(command);
+      request.send(encodeJson(payload));
+      return request.reply().then((raw) => decodeJson(raw as Buffer) as CallReply, () => undefined);
+    };
+    expect(await send(Command.handshake, { protocolVersion: PROTOCOL_VERSION })).toMatchObject({ ok: true });
+    const requestId = crypto.randomUUID();
+    const call = { op: "completion", requestId, input: { modelId, history: history(), maxTokens: 100_000 } };
+    void send(Command.call, call);
+    await until(admin, (snapshot) => snapshot.requests.some((request) => request.requestId === requestId && request.state === "running"), "the run started");
+    const duplicate = await send(Command.call, { ...call, input: { ...call.input, maxTokens: 3 } });
+    expect(duplicate).toMatchObject({ ok: false, error: { code: ErrorCode.RequestIdConflict } });
+    socket.terminate();
+    const after = await until(admin, (snapshot) => snapshot.requests.length === 0, "the registry empty");
+    expect(after.requests).toEqual([]);
   });
 
   it("close() leaves the server: what the client started is cancelled, other clients keep running", async () => {
