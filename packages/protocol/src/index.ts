@@ -129,6 +129,7 @@ export type {
   RequestSnapshot,
   WorkerConfig,
   WorkerSnapshot,
+  WorkerStatus,
 } from "./wire.ts";
 export { decodeJson, encodeJson } from "./json-codec.ts";
 export { assertAsyncDisposeAvailable } from "./runtime-guard.ts";

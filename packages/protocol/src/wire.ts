@@ -137,6 +137,16 @@ export interface WorkerSnapshot {
   memory: { rss: number; heapUsed: number };
 }
 
+/**
+ * Answer of the `workerStatus` control: how many requests run and wait, over every caller, in all and per
+ * loaded model. Counts only, so any connection may ask.
+ */
+export interface WorkerStatus {
+  running: number;
+  queued: number;
+  models: Record<string, { running: number; queued: number }>;
+}
+
 /** Settings the client sends in the handshake; the worker applies them before its first call. */
 export interface WorkerConfig {
   /** Concurrency policy per request kind, merged over the worker's defaults. */

@@ -11,6 +11,7 @@ import { endGroup } from "./ops/builtin/group-op.ts";
 import { builtinOps } from "./ops/builtin/index.ts";
 import { deliverToolResults } from "./ops/builtin/tool-results-mailbox.ts";
 import { unloadModel } from "./ops/controls/unload-model.ts";
+import { workerStatus } from "./ops/controls/worker-status.ts";
 import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
@@ -97,6 +98,7 @@ export class WorkerHost {
       ["unloadModel", unloadModel],
       ["endGroup", endGroup],
       ["completion.toolResults", deliverToolResults],
+      ["workerStatus", workerStatus],
     ]);
     this.#remoteAccess = options.remoteAccess ?? {};
     this.#ownerQuota = options.maxRequestsPerOwner === undefined ? undefined : new OwnerQuota(options.maxRequestsPerOwner);

@@ -19,6 +19,12 @@ export interface ClientOptions {
    * transport). Called for every (re)connection. Like `url`, the other side owns the configuration.
    */
   connect?: () => Duplex | Promise<Duplex>;
+  /** A Rein worker on another machine, reached over HyperDHT by its public key (`rein serve --p2p`). */
+  peer?: string;
+  /** HyperDHT bootstrap nodes (`host:port`) for `peer` and delegated peers; default: the public DHT. */
+  bootstrap?: string[];
+  /** This client's HyperDHT key pair, or the file that holds it; default: one kept in the per-user cache. */
+  keyPair?: unknown;
   /**
    * Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at
    * least 1). More than the cores is clamped to the cores with a `REIN_THREADS_CLAMPED` process warning.

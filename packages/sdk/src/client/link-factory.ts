@@ -4,6 +4,7 @@ import { spawnProcessLink } from "../transport/process-link.ts";
 import { streamLink } from "../transport/stream-link.ts";
 import type { TransportLink } from "../transport/transport-link.ts";
 import { openWebSocketLink } from "../transport/websocket-link.ts";
+import { openPeerLink } from "../transport/peer-link.ts";
 import type { ClientOptions } from "./client-options.ts";
 import { clampThreads, defaultThreadCount } from "./thread-count.ts";
 
@@ -32,6 +33,10 @@ export interface LinkPlan {
 export function planLink(options: ClientOptions): LinkPlan {
   if (options.url !== undefined && options.connect !== undefined) {
     throw new InvalidInputError({ field: "connect", reason: "give either url or connect, not both", operation: "createClient" });
+  }
+  if (options.peer !== undefined) {
+    const { peer, bootstrap, keyPair } = options;
+    return { remote: true, config: {}, openLink: () => openPeerLink({ publicKey: peer, bootstrap, keyPair, connectTimeoutMs: options.startTimeoutMs }) };
   }
   if (options.url !== undefined || options.connect !== undefined) return planRemote(options);
   const opModules = options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source));

@@ -1,5 +1,6 @@
 import {
   Command,
+  InvalidInputError,
   completionInputSchema,
   downloadAssetInputSchema,
   embedInputSchema,
@@ -25,6 +26,7 @@ import {
   type EmbedResult,
   type FrameMessage,
   type LoadModelInput,
+  type NormalizedCancelTarget,
   type ProgressEvent,
   type RagDeleteDocumentsInput,
   type RagDeleteDocumentsResult,
@@ -51,15 +53,31 @@ import { OpStream } from "../run/op-stream.ts";
 import { RequestGroup } from "../run/request-group.ts";
 import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
-import { ModelLedger } from "./model-ledger.ts";
-import { RequestLauncher } from "./request-launcher.ts";
+import { Delegations } from "../delegation/delegations.ts";
+import { resolveDelegation, type DelegateOptions } from "../delegation/delegate-options.ts";
+import { ParentMirrors } from "../delegation/parent-mirrors.ts";
+import type { LaunchOptions } from "./request-launcher.ts";
 import { planLink } from "./link-factory.ts";
+import { Route } from "./route.ts";
 import { clampThreads } from "./thread-count.ts";
-import { WorkerSupervisor } from "./worker-supervisor.ts";
 
-export type LoadModelParams = LoadModelInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
-export type CompletionParams = Omit<CompletionInput, "tools" | "responseFormat" | "awaitToolResults"> & CompletionToolOptions & RequestOptions;
-export type EmbedParams = EmbedInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
+export type LoadModelParams = LoadModelInput &
+  RequestOptions & {
+    onProgress?: (progress: ProgressEvent) => void;
+    /**
+     * Run this model on other workers (HyperDHT peers or Rein servers) instead of the local one: every
+     * call on the returned modelId goes to one of them, with the full cancel contract on the hop. The
+     * peer loads it by `modelSrc` = a model its operator listed (name or exact source).
+     */
+    delegate?: DelegateOptions;
+  };
+/** Options of a call on a model: for a delegated model, `peer` sends it to that pool member. */
+export interface ModelCallOptions {
+  /** For a model delegated to several peers: this one (its public key, or `{ url }`), instead of the routing's pick. */
+  peer?: DelegateOptions["peer"];
+}
+export type CompletionParams = Omit<CompletionInput, "tools" | "responseFormat" | "awaitToolResults"> & CompletionToolOptions & RequestOptions & ModelCallOptions;
+export type EmbedParams = EmbedInput & RequestOptions & ModelCallOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type DownloadAssetParams = DownloadAssetInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type RagIngestParams = RagIngestInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
 export type RagSaveEmbeddingsParams = RagSaveEmbeddingsInput & RequestOptions & { onProgress?: (progress: ProgressEvent) => void };
@@ -89,47 +107,74 @@ export interface UnloadModelResult {
  * ```
  */
 export class ReinClient {
-  readonly #requests: RequestLauncher;
-  readonly #supervisor: WorkerSupervisor;
-  readonly #models = new ModelLedger();
+  /** The worker this client starts (or the server it was given): every request that is not delegated. */
+  readonly #local: Route;
+  /** Models delegated to peers, and the routes to those peers. */
+  readonly #delegations: Delegations;
+  readonly #mirrors: ParentMirrors;
   readonly #options: ClientOptions;
-  readonly #remote: boolean;
   #removeSignalHandlers: (() => void) | undefined;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
     const plan = planLink(options);
-    this.#remote = plan.remote;
-    this.#supervisor = new WorkerSupervisor({
+    const cancelById = (requestId: string, reason: CancelReason) => this.cancel({ requestId }, reason);
+    this.#local = new Route({
+      name: "local",
       openLink: plan.openLink,
+      config: plan.config,
+      remote: plan.remote,
       startTimeoutMs: options.startTimeoutMs,
       closeTimeoutMs: options.closeTimeoutMs,
-      config: plan.config,
-      onFrame: (message: FrameMessage) => this.#requests.route(message),
-      onLog: (message) => options.logger?.(message),
-      onWorkerGone: (error) => {
-        this.#requests.failSent(error);
-        // Models die with their worker; remember them only when the app asked for a reload.
-        if (!options.reloadModelsOnRestart) this.#models.clear();
-      },
-      afterRestart: options.reloadModelsOnRestart
-        ? (connection) =>
-            this.#models.reload(connection, (modelId, error) =>
-              options.logger?.({
-                level: "warn",
-                message: `model ${modelId} could not be loaded again after the worker restarted: ${error instanceof Error ? error.message : String(error)}`,
-                data: { modelId },
-              }),
-            )
-        : undefined,
+      logger: options.logger,
+      reloadModels: options.reloadModelsOnRestart === true,
+      cancelById,
     });
-    this.#requests = new RequestLauncher(this.#supervisor, (requestId, reason) => this.cancel({ requestId }, reason));
+    this.#delegations = new Delegations({
+      createRoute: (peer, bootstrap, onGone) => {
+        const link = planLink(
+          "publicKey" in peer.address
+            ? { peer: peer.address.publicKey, bootstrap: bootstrap ?? options.bootstrap, keyPair: options.keyPair, startTimeoutMs: options.startTimeoutMs }
+            : { url: peer.address.url, apiKey: peer.address.apiKey, startTimeoutMs: options.startTimeoutMs },
+        );
+        // A peer's models are loaded again on every new connection: a dropped link gave its loads back.
+        return new Route({ name: peer.key, openLink: link.openLink, config: link.config, remote: true, startTimeoutMs: options.startTimeoutMs, logger: options.logger, reloadModels: true, cancelById, onGone });
+      },
+    });
+    this.#mirrors = new ParentMirrors(() => this.#routes());
     if (options.handleSignals) this.#removeSignalHandlers = handleShutdownSignals(this);
+  }
+
+  /** Every worker this client talks to: its own first, then the peers it delegated to. */
+  #routes(): Route[] {
+    return [this.#local, ...this.#delegations.routes()];
+  }
+
+  /** Launches on `route`, first making the request's parent exist there when it lives on another worker. */
+  #launch(route: Route, options: LaunchOptions) {
+    if (route !== this.#local || this.#delegations.routes().length > 0) {
+      const parent = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
+      if (typeof parent === "string") this.#mirrors.prepare(parent, route);
+    }
+    return route.requests.launch(options);
+  }
+
+  /**
+   * Where a call on `modelId` runs: a delegated model's peer (its input naming the peer's own id for it), or
+   * the local worker. Throws InvalidInputError for a `peer` that does not fit.
+   */
+  #target(modelId: unknown, peer: unknown): { route: Route; modelId: unknown } {
+    if (typeof modelId === "string" && this.#delegations.has(modelId)) {
+      const target = this.#delegations.pick(modelId, peer);
+      return { route: target.route, modelId: target.remoteModelId };
+    }
+    if (peer !== undefined) throw new InvalidInputError({ field: "peer", reason: `applies only to a delegated model; ${String(modelId)} runs on the local worker`, operation: "call" });
+    return { route: this.#local, modelId };
   }
 
   /** Starts the worker now instead of on the first call; resolves with its handshake. */
   async ready(): Promise<{ pid: number; engineVersion: string }> {
-    const connection = await this.#supervisor.connect();
+    const connection = await this.#local.supervisor.connect();
     return { pid: connection.handshake!.pid, engineVersion: connection.handshake!.engine.version };
   }
 
@@ -144,18 +189,68 @@ export class ReinClient {
    * ```
    */
   loadModel(params: LoadModelParams): DecoratedPromise<string> {
-    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as LoadModelParams);
+    if (params?.delegate !== undefined) return this.#loadDelegated(params);
+    const { requestId, signal, timeoutMs, parent, onProgress, delegate: _local, ...input } = params ?? ({} as LoadModelParams);
     // The worker clamps it; the warning is raised here, where the app can see it.
     const threads = (input.modelConfig as { threads?: unknown } | undefined)?.threads;
     if (typeof threads === "number") clampThreads(threads, "loadModel({ modelConfig: { threads } })");
-    const promise = this.#requests.launch({ op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const promise = this.#launch(this.#local, { op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     const loaded = quietly(
       promise.result.then((modelId) => {
-        this.#models.recordLoad(modelId as string, input);
+        this.#local.models.recordLoad(modelId as string, input);
         return modelId as string;
       }),
     );
     return decoratePromise(loaded, promise.requestId, () => this.cancel({ requestId: promise.requestId }));
+  }
+
+  /**
+   * Loads a model on each of its peers under one requestId (cancel, signal, deadline and parent reach every
+   * peer), and resolves to the id the app uses for it. All of them or none: when one peer fails, the copies
+   * that did load are given back and the load rejects with that peer's error.
+   */
+  #loadDelegated(params: LoadModelParams): DecoratedPromise<string> {
+    const { requestId: givenId, signal, timeoutMs, parent, onProgress, delegate, ...input } = params;
+    const requestId = typeof givenId === "string" ? givenId : newRequestId();
+    let delegation;
+    try {
+      delegation = resolveDelegation(delegate);
+    } catch (error) {
+      return decoratePromise(quietly(Promise.reject(error)), requestId, async () => ({ cancelled: 0 }));
+    }
+    const { routing, bootstrap } = delegation;
+    const peers = delegation.peers.map((peer) => ({ peer, route: this.#delegations.routeTo(peer, bootstrap) }));
+    const loads = peers.map(({ route }) =>
+      this.#launch(route, { op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId: givenId, signal, timeoutMs, parent, onProgress }),
+    );
+    const loaded = quietly(
+      (async () => {
+        const outcomes = await Promise.allSettled(loads.map((load) => load.result as Promise<string>));
+        const failure = outcomes.find((outcome) => outcome.status === "rejected");
+        if (failure) {
+          await Promise.all(
+            outcomes.map((outcome, index) =>
+              outcome.status === "fulfilled"
+                ? peers[index]!.route.supervisor.live?.request(Command.call, { op: "unloadModel", requestId: newRequestId(), input: { modelId: outcome.value } }).catch(() => undefined)
+                : undefined,
+            ),
+          );
+          throw failure.reason;
+        }
+        const members = outcomes.map((outcome, index) => {
+          const remoteModelId = (outcome as PromiseFulfilledResult<string>).value;
+          peers[index]!.route.models.recordLoad(remoteModelId, input);
+          return { peerKey: peers[index]!.peer.key, remoteModelId };
+        });
+        const modelId = Delegations.modelIdFor(
+          peers.map(({ peer }) => peer.key),
+          input,
+        );
+        this.#delegations.register(modelId, members, routing);
+        return modelId;
+      })(),
+    );
+    return decoratePromise(loaded, loads[0]!.requestId, () => this.cancel({ requestId: loads[0]!.requestId }));
   }
 
   /**
@@ -169,9 +264,10 @@ export class ReinClient {
    */
   async unloadModel(params: { modelId: string }): Promise<UnloadModelResult> {
     const input = parseInput(unloadModelInputSchema, params, "unloadModel");
-    const connection = await this.#supervisor.connect();
+    if (this.#delegations.has(input.modelId)) return this.#delegations.release(input.modelId);
+    const connection = await this.#local.supervisor.connect();
     const result = (await connection.request(Command.call, { op: "unloadModel", requestId: newRequestId(), input })) as UnloadModelResult;
-    this.#models.recordUnload(input.modelId);
+    this.#local.models.recordUnload(input.modelId);
     return result;
   }
 
@@ -186,10 +282,12 @@ export class ReinClient {
    * ```
    */
   completion(params: CompletionParams): CompletionRun {
-    const { requestId: givenId, signal, timeoutMs, parent, ...rest } = params ?? ({} as CompletionParams);
+    const { requestId: givenId, signal, timeoutMs, parent, peer, ...rest } = params ?? ({} as CompletionParams);
     const requestId = givenId ?? newRequestId();
     let prepared;
+    let target;
     try {
+      target = this.#target(rest.modelId, peer);
       prepared = prepareCompletion(rest, (id, answer) => this.#sendToolResults(id, answer), requestId);
     } catch (error) {
       // Same outcome as any invalid input: a run whose promises reject, nothing sent, no registry entry.
@@ -198,13 +296,15 @@ export class ReinClient {
       return new CompletionRun(request, () => Promise.resolve({ cancelled: 0 }));
     }
     const { input, features } = prepared;
-    const request = this.#requests.launch({ op: "completion", kind: "completion", input, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
+    const sent = target.route === this.#local ? input : { ...input, modelId: target.modelId as string };
+    const request = this.#launch(target.route, { op: "completion", kind: "completion", input: sent, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
     return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }), features);
   }
 
   /** Answers a tool loop's model turn: continue with results, or stop. Not a request of its own. */
   async #sendToolResults(requestId: string, answer: object): Promise<unknown> {
-    const connection = this.#supervisor.live;
+    const route = this.#routes().find((candidate) => candidate.requests.get(requestId) !== undefined) ?? this.#local;
+    const connection = route.supervisor.live;
     if (!connection) return { delivered: false };
     return connection.request(Command.call, { op: "completion.toolResults", requestId: newRequestId(), input: { requestId, ...answer } });
   }
@@ -218,8 +318,18 @@ export class ReinClient {
    * ```
    */
   embed(params: EmbedParams): DecoratedPromise<EmbedResult> {
-    const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as EmbedParams);
-    const request = this.#requests.launch({ op: "embed", kind: "embeddings", input, modelId: (input as { modelId?: string }).modelId, schema: embedInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const { requestId, signal, timeoutMs, parent, onProgress, peer, ...input } = params ?? ({} as EmbedParams);
+    const modelId = (input as { modelId?: unknown }).modelId;
+    let target;
+    try {
+      target = this.#target(modelId, peer);
+    } catch (error) {
+      const refused = new ClientRequest({ requestId: requestId ?? newRequestId(), op: "embed", kind: "embeddings" });
+      refused.reject(error);
+      return decoratePromise(refused.result as Promise<EmbedResult>, refused.requestId, async () => ({ cancelled: 0 }));
+    }
+    const sent = target.route === this.#local ? input : { ...input, modelId: target.modelId };
+    const request = this.#launch(target.route, { op: "embed", kind: "embeddings", input: sent, modelId: typeof modelId === "string" ? modelId : undefined, schema: embedInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     return decoratePromise(request.result as Promise<EmbedResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -234,7 +344,7 @@ export class ReinClient {
    */
   downloadAsset(params: DownloadAssetParams): DecoratedPromise<DownloadAssetResult> {
     const { requestId, signal, timeoutMs, parent, onProgress, ...input } = params ?? ({} as DownloadAssetParams);
-    const request = this.#requests.launch({ op: "downloadAsset", kind: "downloadAsset", input, schema: downloadAssetInputSchema, requestId, signal, timeoutMs, parent, onProgress });
+    const request = this.#launch(this.#local, { op: "downloadAsset", kind: "downloadAsset", input, schema: downloadAssetInputSchema, requestId, signal, timeoutMs, parent, onProgress });
     return decoratePromise(request.result as Promise<DownloadAssetResult>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -338,7 +448,7 @@ export class ReinClient {
 
   #rag<T>(op: string, input: object, schema: z.ZodType, options: RequestOptions & { onProgress?: (progress: ProgressEvent) => void }): DecoratedPromise<T> {
     const fields = input as { workspace?: unknown; modelId?: unknown };
-    const request = this.#requests.launch({
+    const request = this.#launch(this.#local, {
       ...options,
       op,
       kind: "rag",
@@ -359,7 +469,7 @@ export class ReinClient {
    * ```
    */
   call<T = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string; onProgress?: (progress: ProgressEvent) => void } = {}): DecoratedPromise<T> {
-    const request = this.#requests.launch({ ...options, op, kind: options?.kind ?? "custom", input });
+    const request = this.#launch(this.#local, { ...options, op, kind: options?.kind ?? "custom", input });
     return decoratePromise(request.result as Promise<T>, request.requestId, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -374,7 +484,7 @@ export class ReinClient {
    * ```
    */
   stream<Chunk = unknown, Result = unknown>(op: string, input: unknown, options: RequestOptions & { kind?: RequestKind; modelId?: string } = {}): OpStream<Chunk, Result> {
-    const request = this.#requests.launch({ ...options, op, kind: options?.kind ?? "custom", input });
+    const request = this.#launch(this.#local, { ...options, op, kind: options?.kind ?? "custom", input });
     return new OpStream<Chunk, Result>(request, () => this.cancel({ requestId: request.requestId }));
   }
 
@@ -390,10 +500,10 @@ export class ReinClient {
    * ```
    */
   group(options: RequestOptions = {}): RequestGroup {
-    const request = this.#requests.launch({ ...options, op: "group", kind: "custom", input: {} });
+    const request = this.#launch(this.#local, { ...options, op: "group", kind: "custom", input: {} });
     const end = async () => {
       if (request.settled) return;
-      const connection = await this.#supervisor.connect();
+      const connection = await this.#local.supervisor.connect();
       if (request.settled) return;
       await connection.request(Command.call, { op: "endGroup", requestId: newRequestId(), input: { requestId: request.requestId } });
     };
@@ -415,20 +525,38 @@ export class ReinClient {
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
     const normalized = parseCancelTarget(target);
-    const cancelledHere = this.#requests.cancelUnsent(normalized, reason);
+    const peers = this.#delegations.routes();
+    if (peers.length === 0) return this.#cancelOn(this.#local, normalized, reason);
+    if (normalized.operation === "broad" && this.#delegations.has(normalized.modelId)) {
+      // Each peer names its copy of the model with its own id.
+      const targets = this.#delegations.targetsOf(normalized.modelId);
+      return sumCancelled(await Promise.all(targets.map(({ route, remoteModelId }) => this.#cancelOn(route, normalized, reason, { ...normalized, modelId: remoteModelId }))));
+    }
+    if (normalized.operation !== "request") return this.#cancelOn(this.#local, normalized, reason);
+    // Every worker that holds the id: a delegated load runs under one id on each peer, and a parent also lives
+    // as a stand-in group on the peers of its children. An id nobody holds goes to all of them: a cancel that
+    // arrives before its request is remembered there.
+    const routes = [this.#local, ...peers];
+    const holders = routes.filter((route) => route.requests.get(normalized.requestId) !== undefined);
+    return sumCancelled(await Promise.all((holders.length > 0 ? holders : routes).map((route) => this.#cancelOn(route, normalized, reason))));
+  }
+
+  /** One worker's part of a cancel: requests not sent yet settle here; the worker is asked about the rest. */
+  async #cancelOn(route: Route, target: NormalizedCancelTarget, reason: CancelReason, sent: NormalizedCancelTarget = target): Promise<CancelResult> {
+    const cancelledHere = route.requests.cancelUnsent(target, reason);
     // A local worker that is not running has nothing to cancel. A remote server may run requests this client
     // never sent (the same API key on another connection, an HTTP route): connect and ask it.
-    const connection = this.#remote ? await this.#supervisor.connect().catch(() => undefined) : this.#supervisor.live;
+    const connection = route === this.#local && route.remote ? await route.supervisor.connect().catch(() => undefined) : route.supervisor.live;
     if (!connection) return { cancelled: cancelledHere };
-    if (normalized.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
-    const remote = (await connection.request(Command.cancel, { target: normalized, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;
-    if (normalized.operation === "request" && remote.cancelled > 0) this.#requests.acknowledgeCancel(normalized.requestId);
+    if (target.operation === "request" && cancelledHere > 0) return { cancelled: cancelledHere };
+    const remote = (await connection.request(Command.cancel, { target: sent, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;
+    if (target.operation === "request" && remote.cancelled > 0) route.requests.acknowledgeCancel(target.requestId);
     return { cancelled: cancelledHere + remote.cancelled };
   }
 
   /** The worker's registry, models and counters: what runs now, for diagnostics and tests. */
   async inspect(): Promise<WorkerSnapshot> {
-    const connection = await this.#supervisor.connect();
+    const connection = await this.#local.supervisor.connect();
     return (await connection.request(Command.inspect, {})) as WorkerSnapshot;
   }
 
@@ -437,9 +565,10 @@ export class ReinClient {
    * the worker. Calls made afterwards reject with WorkerShutdownError.
    */
   async close(): Promise<void> {
-    this.#requests.cancelAllUnsent();
-    await this.#supervisor.close();
-    this.#requests.rejectAll(new WorkerShutdownError());
+    for (const route of this.#routes()) route.requests.cancelAllUnsent();
+    // Peers are left, not stopped: each cancels what this client ran there and gives back its loads.
+    await Promise.all([this.#local.supervisor.close(), this.#delegations.close()]);
+    for (const route of this.#routes()) route.requests.rejectAll(new WorkerShutdownError());
     // Only now: a second Ctrl+C during a signal-triggered close must still exit at once.
     this.#removeSignalHandlers?.();
   }
@@ -450,7 +579,10 @@ export class ReinClient {
 
   /** The pid of the live local worker, if one runs (tests kill it to simulate crashes); undefined for a remote one. */
   get workerPid(): number | undefined {
-    return this.#remote ? undefined : this.#supervisor.live?.pid;
+    return this.#local.remote ? undefined : this.#local.supervisor.live?.pid;
   }
 }
 
+function sumCancelled(results: CancelResult[]): CancelResult {
+  return { cancelled: results.reduce((total, result) => total + result.cancelled, 0) };
+}

@@ -48,6 +48,11 @@ export class RequestLauncher {
     this.#cancelById = cancelById;
   }
 
+  /** The request in flight under `requestId` (not settled yet), if this launcher holds one. */
+  get(requestId: string): ClientRequest | undefined {
+    return this.#requests.get(requestId);
+  }
+
   /** Hands a streamed frame to its request. */
   route(message: FrameMessage): void {
     this.#requests.get(message.requestId)?.onFrame(message.frame);
