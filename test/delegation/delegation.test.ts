@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InferenceCancelledError, InvalidInputError, ReinError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
+import { firstDelta } from "../helpers/run-events.ts";
+import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
+import { startHostProcess, type HostProcess } from "../remote/host-process.ts";
+
+const keys = { "key-app": "app" };
+
+/** Ended lines of one request on a peer: how its registry saw it end. */
+const endedOn = (peer: HostProcess, requestId: string) => peer.waitForLifecycle((line) => line.requestId === requestId && line.event === "end");
+
+describe("models delegated to other workers", () => {
+  let peers: HostProcess[];
+  let client: ReinClient;
+  let modelId: string;
+  let localModelId: string;
+  const address = (peer: HostProcess) => ({ url: peer.url, apiKey: "key-app" });
+
+  beforeAll(async () => {
+    const models = [{ name: "tiny", modelSrc: await tinyModel(), modelConfig: { parallel: 2 } }];
+    peers = await Promise.all([startHostProcess({ keys, models, lifecycle: true }), startHostProcess({ keys, models, lifecycle: true })]);
+    client = createTestClient();
+    localModelId = await client.loadModel({ modelSrc: await tinyModel() });
+    modelId = await client.loadModel({ modelSrc: "tiny", delegate: { peer: address(peers[0]!) } });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await Promise.all((peers ?? []).map((peer) => peer.stop()));
+  });
+
+  it("runs a delegated completion and embed on the peer, while local models stay local", async () => {
+    expect(modelId).toMatch(/^delegated-/);
+    const run = client.completion({ modelId, history: history(), maxTokens: 8 });
+    expect((await run.final).stopReason).toBe("length");
+    expect(await endedOn(peers[0]!, run.requestId)).toMatchObject({ state: "completed" });
+    const embedding = client.embed({ modelId, text: "delegated" });
+    expect((await embedding).vectors[0]!.length).toBeGreaterThan(0);
+    expect(await endedOn(peers[0]!, embedding.requestId)).toMatchObject({ kind: "embeddings", state: "completed" });
+
+    const local = client.completion({ modelId: localModelId, history: history(), maxTokens: 4 });
+    await local.final;
+    expect(peers.flatMap((peer) => peer.lifecycle).some((line) => line.requestId === local.requestId)).toBe(false);
+    // The local worker never heard of the delegated model.
+    expect((await client.inspect()).models.map((model) => model.modelId)).toEqual([localModelId]);
+  });
+
+  it("cancels by requestId across the hop: the peer's registry ends it cancelled and the caller gets the partial", async () => {
+    const run = client.completion({ modelId, history: history(), maxTokens: 100_000 });
+    await firstDelta(run);
+    expect(await client.cancel({ requestId: run.requestId })).toEqual({ cancelled: 1 });
+    const error = (await run.text.catch((caught: unknown) => caught)) as InferenceCancelledError;
+    expect(InferenceCancelledError.isInstance(error)).toBe(true);
+    expect(error.partial?.text).toBeTruthy();
+    expect(await endedOn(peers[0]!, run.requestId)).toMatchObject({ state: "cancelled" });
+  });
+
+  it("broad-cancels by the delegated modelId and kind, and by AbortSignal", async () => {
+    const first = client.completion({ modelId, history: history(), maxTokens: 100_000 });
+    const second = client.completion({ modelId, history: history(), maxTokens: 100_000 });
+    await Promise.all([firstDelta(first), firstDelta(second)]);
+    expect(await client.cancel({ modelId, kind: "completion" })).toEqual({ cancelled: 2 });
+    for (const run of [first, second]) {
+      expect(InferenceCancelledError.isInstance(await run.text.catch((caught: unknown) => caught))).toBe(true);
+      expect(await endedOn(peers[0]!, run.requestId)).toMatchObject({ state: "cancelled" });
+    }
+
+    const controller = new AbortController();
+    const signalled = client.completion({ modelId, history: history(), maxTokens: 100_000, signal: controller.signal });
+    await firstDelta(signalled);
+    controller.abort(new Error("stop"));
+    const error = (await signalled.text.catch((caught: unknown) => caught)) as InferenceCancelledError;
+    expect(error.reason).toBe("abortSignal");
+    expect(await endedOn(peers[0]!, signalled.requestId)).toMatchObject({ state: "cancelled" });
+  });
+
+  it("a same-tick cancel stops a delegated request before it is sent: the peer never sees it", async () => {
+    const run = client.completion({ modelId, history: history(), maxTokens: 100_000 });
+    expect(await client.cancel({ requestId: run.requestId })).toEqual({ cancelled: 1 });
+    expect(InferenceCancelledError.isInstance(await run.text.catch((caught: unknown) => caught))).toBe(true);
+    // A later request on the same connection is seen: every earlier line has arrived by the time its end has.
+    const after = client.completion({ modelId, history: history(), maxTokens: 2 });
+    await after.final;
+    await endedOn(peers[0]!, after.requestId);
+    expect(peers[0]!.lifecycle.some((line) => line.requestId === run.requestId)).toBe(false);
+  });
+
+  it("a local group's cancel stops its remote child, and a local parent's deadline bounds it on the peer", async () => {
+    const group = client.group();
+    const child = client.completion({ modelId, history: history(), maxTokens: 100_000, parent: group });
+    await firstDelta(child);
+    await group.cancel();
+    const error = (await child.text.catch((caught: unknown) => caught)) as InferenceCancelledError;
+    expect(InferenceCancelledError.isInstance(error)).toBe(true);
+    expect(error.reason).toBe("parentCancelled");
+    expect(await endedOn(peers[0]!, child.requestId)).toMatchObject({ state: "cancelled" });
+
+    // The deadline is sent as time remaining: the peer's own registry ends the child when it passes.
+    const bounded = client.group({ timeoutMs: 1_500 });
+    const late = client.completion({ modelId, history: history(), maxTokens: 100_000, parent: bounded });
+    expect(RequestTimeoutError.isInstance(await late.text.catch((caught: unknown) => caught))).toBe(true);
+    expect(await endedOn(peers[0]!, late.requestId)).toMatchObject({ reason: expect.stringMatching(/timeout|deadline/) });
+  });
+
+  it("enforces a delegated request's own deadline on the peer", async () => {
+    const run = client.completion({ modelId, history: history(), maxTokens: 100_000, timeoutMs: 1_000 });
+    const error = await run.text.catch((caught: unknown) => caught);
+    expect(RequestTimeoutError.isInstance(error)).toBe(true);
+    expect(await endedOn(peers[0]!, run.requestId)).toMatchObject({ state: "cancelled" });
+  });
+
+  it("routes a pool's requests to its peers, by name on request, and keeps serving when one peer dies", async () => {
+    const pooled = await client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address), routing: "roundRobin" } });
+    const runs = [0, 1].map(() => client.completion({ modelId: pooled, history: history(), maxTokens: 2 }));
+    await Promise.all(runs.map((run) => run.final));
+    const served = await Promise.all(runs.map((run) => Promise.race(peers.map((peer, index) => endedOn(peer, run.requestId).then(() => index)))));
+    expect(served.sort()).toEqual([0, 1]);
+
+    // Mid-stream on peer 1, then peer 1 dies: that run settles with a typed error, the pool keeps serving from peer 0.
+    const doomed = client.completion({ modelId: pooled, history: history(), maxTokens: 100_000, peer: address(peers[1]!) });
+    await firstDelta(doomed);
+    peers[1]!.child.kill("SIGKILL");
+    const lost = await doomed.text.catch((caught: unknown) => caught);
+    expect(ReinError.isInstance(lost) && !InferenceCancelledError.isInstance(lost)).toBe(true);
+    const next = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
+    expect((await next.final).stopReason).toBe("length");
+    expect(await endedOn(peers[0]!, next.requestId)).toMatchObject({ state: "completed" });
+  });
+
+  it("refuses bad delegations with a typed error naming the field", async () => {
+    const refusal = async (promise: Promise<unknown>) => (await promise.catch((caught: unknown) => caught)) as InvalidInputError;
+    expect((await refusal(client.loadModel({ modelSrc: "tiny", delegate: { peer: "not-a-key" } }))).field).toBe("delegate.peer");
+    expect((await refusal(client.loadModel({ modelSrc: "tiny", delegate: {} }))).field).toBe("delegate");
+    expect((await refusal(client.loadModel({ modelSrc: "tiny", delegate: { peer: address(peers[0]!), routing: "fastest" as never } }))).field).toBe("delegate.routing");
+    const misrouted = client.completion({ modelId: localModelId, history: history(), peer: address(peers[0]!) });
+    expect((await refusal(misrouted.text)).field).toBe("peer");
+  });
+});
