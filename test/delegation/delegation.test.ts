@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InferenceCancelledError, InvalidInputError, ReinError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
+import { createClient, InferenceCancelledError, InvalidInputError, ReinError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
 import { firstDelta } from "../helpers/run-events.ts";
 import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
 import { startHostProcess, type HostProcess } from "../remote/host-process.ts";
@@ -108,12 +108,47 @@ describe("models delegated to other workers", () => {
     expect(await endedOn(peers[0]!, run.requestId)).toMatchObject({ state: "cancelled" });
   });
 
+  it("least busy routes by the peers' own counts, which include other callers' requests", async () => {
+    const pooled = await client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address) } });
+    // Another app keeps peer 0 busy: this client sent nothing there, only the peer's own status can tell.
+    const other = createClient({ url: peers[0]!.url, apiKey: "key-app" });
+    try {
+      const busy = other.completion({ modelId: peers[0]!.models.tiny!, history: history(), maxTokens: 100_000 });
+      await firstDelta(busy);
+      const reported = await client.peers();
+      expect(reported.find((peer) => peer.peer === `url:${peers[0]!.url}`)).toMatchObject({ up: true, running: 1, queued: 0 });
+      const run = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
+      await run.final;
+      expect(await endedOn(peers[1]!, run.requestId)).toMatchObject({ state: "completed" });
+      await busy.cancel();
+    } finally {
+      await other.close();
+    }
+    await client.unloadModel({ modelId: pooled });
+  });
+
   it("routes a pool's requests to its peers, by name on request, and keeps serving when one peer dies", async () => {
     const pooled = await client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address), routing: "roundRobin" } });
     const runs = [0, 1].map(() => client.completion({ modelId: pooled, history: history(), maxTokens: 2 }));
     await Promise.all(runs.map((run) => run.final));
     const served = await Promise.all(runs.map((run) => Promise.race(peers.map((peer, index) => endedOn(peer, run.requestId).then(() => index)))));
     expect(served.sort()).toEqual([0, 1]);
+
+    // A peer that stops answering (frozen: its socket stays open, so no transport notices) is dropped by the
+    // status heartbeat: what ran there settles typed, and new requests go to the peer that answers.
+    const frozen = client.completion({ modelId: pooled, history: history(), maxTokens: 100_000, peer: address(peers[1]!) });
+    await firstDelta(frozen);
+    peers[1]!.child.kill("SIGSTOP");
+    const dropped = await frozen.text.catch((caught: unknown) => caught);
+    expect(ReinError.isInstance(dropped) && !InferenceCancelledError.isInstance(dropped)).toBe(true);
+    const rerouted = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
+    await rerouted.final;
+    expect(await endedOn(peers[0]!, rerouted.requestId)).toMatchObject({ state: "completed" });
+    peers[1]!.child.kill("SIGCONT");
+    // Back: the client reconnects (loading the model there again) and routes to it by name.
+    const back = client.completion({ modelId: pooled, history: history(), maxTokens: 2, peer: address(peers[1]!) });
+    await back.final;
+    expect(await endedOn(peers[1]!, back.requestId)).toMatchObject({ state: "completed" });
 
     // Mid-stream on peer 1, then peer 1 dies: that run settles with a typed error, the pool keeps serving from peer 0.
     const doomed = client.completion({ modelId: pooled, history: history(), maxTokens: 100_000, peer: address(peers[1]!) });

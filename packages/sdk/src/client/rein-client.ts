@@ -53,7 +53,7 @@ import { OpStream } from "../run/op-stream.ts";
 import { RequestGroup } from "../run/request-group.ts";
 import { handleShutdownSignals } from "./signal-handlers.ts";
 import type { ClientOptions, RequestOptions } from "./client-options.ts";
-import { Delegations } from "../delegation/delegations.ts";
+import { Delegations, type PeerInfo } from "../delegation/delegations.ts";
 import { resolveDelegation, type DelegateOptions } from "../delegation/delegate-options.ts";
 import { ParentMirrors } from "../delegation/parent-mirrors.ts";
 import type { LaunchOptions } from "./request-launcher.ts";
@@ -152,7 +152,7 @@ export class ReinClient {
 
   /** Launches on `route`, first making the request's parent exist there when it lives on another worker. */
   #launch(route: Route, options: LaunchOptions) {
-    if (route !== this.#local || this.#delegations.routes().length > 0) {
+    if (this.#delegations.peerCount > 0) {
       const parent = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
       if (typeof parent === "string") this.#mirrors.prepare(parent, route);
     }
@@ -245,6 +245,7 @@ export class ReinClient {
         const modelId = Delegations.modelIdFor(
           peers.map(({ peer }) => peer.key),
           input,
+          routing,
         );
         this.#delegations.register(modelId, members, routing);
         return modelId;
@@ -525,8 +526,8 @@ export class ReinClient {
    */
   async cancel(target: CancelTarget, reason: CancelReason = "user"): Promise<CancelResult> {
     const normalized = parseCancelTarget(target);
+    if (this.#delegations.peerCount === 0) return this.#cancelOn(this.#local, normalized, reason);
     const peers = this.#delegations.routes();
-    if (peers.length === 0) return this.#cancelOn(this.#local, normalized, reason);
     if (normalized.operation === "broad" && this.#delegations.has(normalized.modelId)) {
       // Each peer names its copy of the model with its own id.
       const targets = this.#delegations.targetsOf(normalized.modelId);
@@ -552,6 +553,20 @@ export class ReinClient {
     const remote = (await connection.request(Command.cancel, { target: sent, reason }).catch(() => ({ cancelled: 0 }))) as CancelResult;
     if (target.operation === "request" && remote.cancelled > 0) route.requests.acknowledgeCancel(target.requestId);
     return { cancelled: cancelledHere + remote.cancelled };
+  }
+
+  /**
+   * Every peer this client delegated to: asks each for its status now (reconnecting one that was lost) and
+   * reports whether it answered and how busy it is. Pools route by the same answers, which a heartbeat
+   * refreshes every second.
+   *
+   * @example
+   * ```ts
+   * for (const { peer, up, running, queued } of await client.peers()) console.log(peer, up ? `${running} running, ${queued} queued` : "down");
+   * ```
+   */
+  peers(): Promise<PeerInfo[]> {
+    return this.#delegations.check();
   }
 
   /** The worker's registry, models and counters: what runs now, for diagnostics and tests. */

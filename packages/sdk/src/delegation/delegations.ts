@@ -13,6 +13,17 @@ export interface DelegationsOptions {
   statusTimeoutMs?: number;
 }
 
+/** One peer as `client.peers()` reports it. */
+export interface PeerInfo {
+  /** `peer:<public key>` or `url:<url>`. */
+  peer: string;
+  /** It answered the status just asked (or its connection was just made again). */
+  up: boolean;
+  /** Requests it runs and queues for every caller, as it said; null when it did not answer. */
+  running: number | null;
+  queued: number | null;
+}
+
 /** Where one request on a delegated model goes. */
 export interface DelegatedTarget {
   route: Route;
@@ -54,6 +65,11 @@ export class Delegations {
     return modelId !== undefined && this.#models.has(modelId);
   }
 
+  /** How many peers this client opened routes to (0 for a client that never delegated: its fast paths stay as they are). */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
   /** Every route to a peer this client opened. */
   routes(): Route[] {
     return [...this.#peers.values()].map((health) => health.route);
@@ -75,10 +91,10 @@ export class Delegations {
     return health.route;
   }
 
-  /** The id the app uses for a model delegated to `peerKeys`: the same model on the same peers, the same id. */
-  static modelIdFor(peerKeys: readonly string[], input: LoadModelInput): string {
+  /** The id the app uses for a model delegated to `peerKeys`: the same model on the same peers (and routing), the same id. */
+  static modelIdFor(peerKeys: readonly string[], input: LoadModelInput, routing: PeerRouting = "leastBusy"): string {
     const digest = createHash("sha256")
-      .update(JSON.stringify({ peers: [...peerKeys].sort(), modelSrc: input.modelSrc, modelConfig: input.modelConfig ?? null, sha256: input.sha256 ?? null }))
+      .update(JSON.stringify({ peers: [...peerKeys].sort(), routing, modelSrc: input.modelSrc, modelConfig: input.modelConfig ?? null, sha256: input.sha256 ?? null }))
       .digest("hex");
     return `delegated-${digest.slice(0, 24)}`;
   }
@@ -149,6 +165,13 @@ export class Delegations {
       }),
     );
     return { freed: model.references === 0, references: model.references, cancelled };
+  }
+
+  /** Asks every peer for its status now (reconnecting lost ones) and reports what each said. */
+  async check(): Promise<PeerInfo[]> {
+    const peers = [...this.#peers.values()];
+    await Promise.all(peers.map((health) => health.check()));
+    return peers.map((health) => ({ peer: health.route.name, up: health.up, running: health.status?.running ?? null, queued: health.status?.queued ?? null }));
   }
 
   /** Stops the heartbeat and leaves every peer (the peers cancel what this client ran and release its loads). */

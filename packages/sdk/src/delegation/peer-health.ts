@@ -40,6 +40,11 @@ export class PeerHealth {
     return this.#answering && this.route.supervisor.live !== undefined;
   }
 
+  /** What the peer said in its last status answer (undefined before the first, and after a loss). */
+  get status(): WorkerStatus | undefined {
+    return this.#status;
+  }
+
   /** The connection was lost: not up until a status (or a reconnect) says otherwise. */
   markDown(): void {
     this.#answering = false;
