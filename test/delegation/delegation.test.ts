@@ -128,7 +128,10 @@ describe("models delegated to other workers", () => {
   });
 
   it("routes a pool's requests to its peers, by name on request, and keeps serving when one peer dies", async () => {
-    const pooled = await client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address), routing: "roundRobin" } });
+    const load = client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address), routing: "roundRobin" } });
+    const pooled = await load;
+    // One load request, under one requestId on every peer of the pool.
+    await Promise.all(peers.map((peer) => peer.waitForLifecycle((line) => line.requestId === load.requestId && line.event === "end" && line.state === "completed")));
     const runs = [0, 1].map(() => client.completion({ modelId: pooled, history: history(), maxTokens: 2 }));
     await Promise.all(runs.map((run) => run.final));
     const served = await Promise.all(runs.map((run) => Promise.race(peers.map((peer, index) => endedOn(peer, run.requestId).then(() => index)))));

@@ -221,7 +221,8 @@ export class ReinClient {
     const { routing, bootstrap } = delegation;
     const peers = delegation.peers.map((peer) => ({ peer, route: this.#delegations.routeTo(peer, bootstrap) }));
     const loads = peers.map(({ route }) =>
-      this.#launch(route, { op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId: givenId, signal, timeoutMs, parent, onProgress }),
+      // One id on every peer (a malformed one of the app's is passed on, so each launch refuses it by name).
+      this.#launch(route, { op: "loadModel", kind: "loadModel", input, schema: loadModelInputSchema, requestId: givenId ?? requestId, signal, timeoutMs, parent, onProgress }),
     );
     const loaded = quietly(
       (async () => {
