@@ -42,7 +42,7 @@ export {
   WorkerStartFailedError,
 } from "./errors/runtime-errors.ts";
 export type { DownloadFailureKind } from "./errors/runtime-errors.ts";
-export { PermissionDeniedError, ServerUnreachableError } from "./errors/remote-errors.ts";
+export { PeerUnreachableError, PermissionDeniedError, ServerUnreachableError } from "./errors/remote-errors.ts";
 export { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./errors/rag-errors.ts";
 export { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./errors/serialize-error.ts";
 

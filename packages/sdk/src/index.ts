@@ -74,6 +74,7 @@ export {
   ModelNotLoadedError,
   OperationFailedError,
   ProtocolError,
+  PeerUnreachableError,
   PermissionDeniedError,
   ServerUnreachableError,
   UnknownOperationError,
