@@ -140,3 +140,4 @@ export { checkRpcMessage } from "./rpc-message-check.ts";
 export type { RpcMessageCheck } from "./rpc-message-check.ts";
 export { oneAtATimePerModel } from "./concurrency-policy.ts";
 export type { ConcurrencyPolicy } from "./concurrency-policy.ts";
+export { defaultCacheDir, type CacheDirContext } from "./default-cache-dir.ts";
