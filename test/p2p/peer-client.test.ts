@@ -7,7 +7,7 @@ import { createClient, InferenceCancelledError, PeerUnreachableError, type ReinC
 import { firstDelta } from "../helpers/run-events.ts";
 import { history, tinyModel } from "../helpers/rein-test-client.ts";
 import { assertLoopbackOnly, startTestnet } from "./loopback-only.ts";
-import { startPeerProcess, type PeerProcess } from "./peer-process.ts";
+import { preparePeerProcess, startPeerProcess, type PeerProcess } from "./peer-process.ts";
 
 assertLoopbackOnly();
 
@@ -23,24 +23,29 @@ describe("a client of a Rein peer over HyperDHT (local testnet, loopback-only na
     clients.push(created);
     return created;
   };
-  const startPeer = async () =>
-    startPeerProcess({
-      bootstrap: testnet.bootstrap,
-      keyFile: path.join(directory, "server-key-pair.json"),
-      allow: [formatPublicKey(clientKeyPair.publicKey)],
-      models: [{ name: "tiny", modelSrc: await tinyModel(), modelConfig: { parallel: 2 } }],
-    });
+  let replacement: Awaited<ReturnType<typeof preparePeerProcess>> | undefined;
+  let preparing: Promise<Awaited<ReturnType<typeof preparePeerProcess>>>;
+  const peerOptions = async () => ({
+    bootstrap: testnet.bootstrap,
+    keyFile: path.join(directory, "server-key-pair.json"),
+    allow: [formatPublicKey(clientKeyPair.publicKey)],
+    models: [{ name: "tiny", modelSrc: await tinyModel(), modelConfig: { parallel: 2 } }],
+  });
 
   beforeAll(async () => {
     testnet = await startTestnet();
     directory = await mkdtemp(path.join(os.tmpdir(), "rein-p2p-"));
     clientKeyPair = await loadOrCreateKeyPair(path.join(directory, "client-key-pair.json"));
-    peer = await startPeer();
+    // The SIGKILL test's replacement peer loads its model beside the first one; it goes on the DHT (same key
+    // file) only after the kill.
+    preparing = preparePeerProcess(await peerOptions()).then((prepared) => (replacement = prepared));
+    peer = await startPeerProcess(await peerOptions());
     modelId = peer.models.tiny!;
   });
   afterAll(async () => {
     await Promise.all(clients.map((each) => each.close()));
     await peer?.stop();
+    await (replacement ?? (await preparing?.catch(() => undefined)))?.stop();
     await testnet?.destroy();
     if (directory) await rm(directory, { recursive: true, force: true });
   });
@@ -89,7 +94,8 @@ describe("a client of a Rein peer over HyperDHT (local testnet, loopback-only na
       expect(error).toBeInstanceOf(PeerUnreachableError);
       expect((error as PeerUnreachableError).publicKey).toBe(publicKey);
     }
-    peer = await startPeer();
+    peer = await (await preparing).listen();
+    replacement = undefined;
     expect(peer.publicKey).toBe(publicKey);
     expect((await alice.inspect()).requests).toEqual([]);
     expect(await alice.completion({ modelId: peer.models.tiny!, history: history(), maxTokens: 3 }).text).toEqual(expect.any(String));
