@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectToPeer, encodeHello, formatPublicKey } from "@rein/p2p";
@@ -15,11 +17,12 @@ interface RawNode {
   createServer(onConnection: (socket: RawSocket) => void): { listen(keyPair: unknown): Promise<void>; close(): Promise<void> };
   destroy(): Promise<void>;
 }
-const DHT = createRequire(import.meta.url)("hyperdht") as { new (options: { bootstrap: string[] }): RawNode; keyPair(): { publicKey: Buffer; secretKey: Buffer } };
+const DHT = createRequire(import.meta.url)("hyperdht") as { new (options: { bootstrap: string[]; firewalled?: boolean }): RawNode; keyPair(): { publicKey: Buffer; secretKey: Buffer } };
 
 /** A DHT server that opens connections but stays silent on the first `silentConnections` of them (the "open but dead" case). */
 async function startServer(bootstrap: string[], silentConnections: number) {
-  const node = new DHT({ bootstrap });
+  // Directly reachable on the loopback testnet (see ServePeerOptions.firewalled): only the silence is staged here.
+  const node = new DHT({ bootstrap, firewalled: false });
   const keyPair = DHT.keyPair();
   let connections = 0;
   const server = node.createServer((socket) => {
@@ -65,6 +68,28 @@ describe("the transport hello over a real DHT connection", () => {
       expect(error).toBeInstanceOf(PeerUnreachableError);
       expect((error as PeerUnreachableError).reason).toMatch(/no hello within 200 ms \(2 connections tried\)/);
       expect(server.connections).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a client's DHT node does not keep the process alive once its last connection closed", async () => {
+    const server = await startServer(testnet.bootstrap, 0);
+    try {
+      const script = `
+        import { connectToPeer } from "@rein/p2p";
+        const stream = await connectToPeer({ publicKey: ${JSON.stringify(server.publicKey)}, bootstrap: ${JSON.stringify(testnet.bootstrap)} });
+        stream.destroy();
+        console.log("closed");`;
+      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+      let output = "";
+      child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
+      // A guard against a hang, not a timing assertion: an exit at all is the behaviour under test.
+      const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+      clearTimeout(guard);
+      expect(output.trim()).toBe("closed");
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
     } finally {
       await server.close();
     }

@@ -21,7 +21,7 @@ export interface DhtNode {
 }
 
 export interface DhtConstructor {
-  new (options: { bootstrap?: string[]; keyPair?: { publicKey: Buffer; secretKey: Buffer }; connectionKeepAlive?: number | false }): DhtNode;
+  new (options: { bootstrap?: string[]; keyPair?: { publicKey: Buffer; secretKey: Buffer }; connectionKeepAlive?: number | false; firewalled?: boolean }): DhtNode;
   keyPair(seed?: Buffer): { publicKey: Buffer; secretKey: Buffer };
 }
 

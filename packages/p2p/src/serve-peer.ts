@@ -22,6 +22,13 @@ export interface ServePeerOptions {
   allowAnyClient?: boolean;
   /** DHT bootstrap nodes, `host:port`; default hyperdht's public ones. Tests must pass a local testnet. */
   bootstrap?: string[];
+  /**
+   * `false`: this machine is directly reachable at the address the DHT sees (a public address, or a local testnet),
+   * so clients connect without holepunching. Default: hyperdht detects it. Measured on a loopback testnet: against
+   * a server left to detect it, most first connections from a freshly started client process opened and never
+   * carried a byte (the hello catches them, but retries on the same fresh node kept failing); with `false`, none.
+   */
+  firewalled?: boolean;
   /** How long a client's hello may take once its connection is open (default 1.5 s). */
   helloTimeoutMs?: number;
   /** Keep-alive interval (default 1 s). */
@@ -69,7 +76,7 @@ export async function servePeer(options: ServePeerOptions): Promise<ServedPeer> 
   const streamTimeoutMs = options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
 
   const DHT = hyperDht();
-  const node = new DHT(bootstrap === undefined ? { keyPair: options.keyPair } : { bootstrap, keyPair: options.keyPair });
+  const node = new DHT({ keyPair: options.keyPair, ...(bootstrap === undefined ? {} : { bootstrap }), ...(options.firewalled === undefined ? {} : { firewalled: options.firewalled }) });
   const sockets = new Set<DhtSocket>();
   // hyperdht's firewall answers "refuse?": true drops the connection before it is opened.
   const server = node.createServer({ firewall: (remotePublicKey) => !allowAny && !allowed.has(formatPublicKey(remotePublicKey)) });
