@@ -17,6 +17,7 @@ import { cancelPrefillSection } from "./sections/cancel-prefill.ts";
 import { coldStartSection } from "./sections/cold-start.ts";
 import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
+import { p2pSection } from "./sections/p2p.ts";
 import { remoteClientSection } from "./sections/remote-client.ts";
 import { serveSection } from "./sections/serve.ts";
 import { soakSection } from "./sections/soak.ts";
@@ -34,6 +35,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   soak: soakSection,
   "tool-loop": toolLoopSection,
   "remote-client": remoteClientSection,
+  p2p: p2pSection,
   "ai-sdk": aiSdkSection,
   serve: serveSection,
   rag: ragSection,

@@ -1,8 +1,9 @@
+import path from "node:path";
 import { testModelPath } from "@rein/test-model";
 import { Command, InvalidArgumentError } from "commander";
 import { runChat } from "./chat/chat-session.ts";
 import { parseModelSpecs } from "./serve/model-specs.ts";
-import { runServe, ServeUsageError } from "./serve/start-serve.ts";
+import { checkP2pOptions, runServe, ServeUsageError } from "./serve/start-serve.ts";
 
 interface ChatCommandOptions {
   model?: string;
@@ -26,6 +27,10 @@ interface ServeCommandOptions {
   maxRequestsPerKey?: number;
   bodyLimit?: number;
   corsOrigin?: string;
+  p2p?: boolean;
+  allow: string[];
+  allowAnyClient?: boolean;
+  bootstrap: string[];
 }
 
 /**
@@ -90,6 +95,10 @@ Examples:
     .option("--max-requests-per-key <count>", "requests one API key may have in flight at once, HTTP and WebSocket together (default: no limit)", integer(1))
     .option("--body-limit <bytes>", "largest request body (default 8 MiB)", integer(1024))
     .option("--cors-origin <origin>", "allow browser calls from this one origin (default: no CORS headers)")
+    .option("--p2p", "also serve on the HyperDHT under this machine's key pair (printed as p2p: <public key>); needs --allow or --allow-any-client")
+    .option("--allow <public key>", "a client public key that may connect over --p2p (repeatable; `rein p2p key` prints a machine's)", collect, [])
+    .option("--allow-any-client", "let any client key connect over --p2p (each still sees only its own requests)")
+    .option("--bootstrap <host:port>", "a DHT bootstrap node for --p2p (repeatable; default: the public HyperDHT bootstrap nodes)", collect, [])
     .addHelpText(
       "after",
       `
@@ -101,11 +110,13 @@ Every response carries x-request-id (the Rein requestId); send your own UUIDv4 t
 Examples:
   rein serve --model tiny --port 0
   rein serve --model chat=./qwen3-0.6b-q4_k_m.gguf --model ./nomic-embed.gguf --parallel 4
-  REIN_API_KEY=s3cret rein serve --host 0.0.0.0 --model ./model.gguf`,
+  REIN_API_KEY=s3cret rein serve --host 0.0.0.0 --model ./model.gguf
+  rein serve --model ./model.gguf --p2p --allow <client public key>`,
     )
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = options.apiKey.length > 0 ? options.apiKey : process.env.REIN_API_KEY ? [process.env.REIN_API_KEY] : [];
       const adminKey = options.adminKey ?? (process.env.REIN_ADMIN_KEY || undefined);
+      const p2p = p2pOptions(options, command);
       let models;
       try {
         models = parseModelSpecs(options.model.length > 0 ? options.model : process.env.REIN_MODEL ? [process.env.REIN_MODEL] : []);
@@ -126,6 +137,7 @@ Examples:
           maxRequestsPerKey: options.maxRequestsPerKey,
           bodyLimit: options.bodyLimit,
           corsOrigin: options.corsOrigin,
+          p2p,
         });
       } catch (error) {
         if (error instanceof ServeUsageError) command.error(`error: ${error.message}`, { exitCode: 2 });
@@ -133,9 +145,39 @@ Examples:
       }
     });
 
+  program
+    .command("p2p")
+    .description("this machine's identity on the HyperDHT")
+    .command("key")
+    .description("print this machine's client public key (created on first use): send it to a peer's operator for --allow")
+    .option("--server", "print the key `rein serve --p2p` serves under instead")
+    .action(async (options: { server?: boolean }) => {
+      const [{ loadOrCreateKeyPair, formatPublicKey }, { defaultClientKeyPairFile }, { defaultCacheDir }] = await Promise.all([import("@rein/p2p"), import("@rein/sdk"), import("@rein/server")]);
+      const file = options.server ? path.join(defaultCacheDir(), "p2p", "server-key-pair.json") : defaultClientKeyPairFile();
+      const keyPair = await loadOrCreateKeyPair(file);
+      process.stdout.write(`${formatPublicKey(keyPair.publicKey)}\n`);
+    });
+
   program.addHelpText("after", "\nStart with: rein chat --model <path|url>   (details: rein chat --help)\nServe models over HTTP: rein serve --model <path|url>   (details: rein serve --help)");
 
   return program;
+}
+
+/** `--allow`, `--allow-any-client` and `--bootstrap` mean nothing without `--p2p`: a usage error, not silence. */
+function p2pOptions(options: ServeCommandOptions, command: Command) {
+  if (!options.p2p) {
+    if (options.allow.length > 0 || options.allowAnyClient || options.bootstrap.length > 0) command.error("error: --allow, --allow-any-client and --bootstrap need --p2p", { exitCode: 2 });
+    return undefined;
+  }
+  const p2p = { allow: options.allow, allowAnyClient: options.allowAnyClient === true, bootstrap: options.bootstrap.length > 0 ? options.bootstrap : undefined };
+  try {
+    checkP2pOptions(p2p);
+  } catch (error) {
+    // One line, no help text after it: the line says what to add.
+    command.showHelpAfterError(false);
+    command.error(`error: ${(error as Error).message}`, { exitCode: 2 });
+  }
+  return p2p;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -42,7 +42,7 @@ export {
   WorkerStartFailedError,
 } from "./errors/runtime-errors.ts";
 export type { DownloadFailureKind } from "./errors/runtime-errors.ts";
-export { PermissionDeniedError, ServerUnreachableError } from "./errors/remote-errors.ts";
+export { PeerUnreachableError, PermissionDeniedError, ServerUnreachableError } from "./errors/remote-errors.ts";
 export { EmbeddingDimensionMismatchError, WorkspaceLockedError, WorkspaceNotFoundError } from "./errors/rag-errors.ts";
 export { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./errors/serialize-error.ts";
 
@@ -141,3 +141,4 @@ export { checkRpcMessage } from "./rpc-message-check.ts";
 export type { RpcMessageCheck } from "./rpc-message-check.ts";
 export { oneAtATimePerModel } from "./concurrency-policy.ts";
 export type { ConcurrencyPolicy } from "./concurrency-policy.ts";
+export { defaultCacheDir, type CacheDirContext } from "./default-cache-dir.ts";

@@ -37,6 +37,7 @@ export type {
   UnloadModelResult,
 } from "./client/rein-client.ts";
 export type { ClientOptions, ReinLogger, RequestOptions } from "./client/client-options.ts";
+export { defaultClientKeyPairFile, openPeerLink, type PeerKeyPair, type PeerLinkOptions } from "./transport/peer-link.ts";
 export { CompletionRun } from "./run/completion-run.ts";
 export type { CompletionFinal } from "./run/completion-run.ts";
 export type { CompletionStep } from "./run/run-history.ts";
@@ -74,6 +75,7 @@ export {
   ModelNotLoadedError,
   OperationFailedError,
   ProtocolError,
+  PeerUnreachableError,
   PermissionDeniedError,
   ServerUnreachableError,
   UnknownOperationError,

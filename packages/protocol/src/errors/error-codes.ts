@@ -13,6 +13,7 @@ export const ErrorCode = {
   WorkerStartFailed: 50202,
   Protocol: 50203,
   ServerUnreachable: 50204,
+  PeerUnreachable: 50205,
   PermissionDenied: 50403,
   ModelNotFound: 52001,
   ModelNotLoaded: 52003,

@@ -25,6 +25,29 @@ export class ServerUnreachableError extends ReinError {
 }
 
 /**
+ * A Rein peer on the DHT (`createClient({ peer })`) could not be reached: not
+ * found, refused this client's key, never answered the transport hello, or the
+ * connection to it broke (keep-alive or stream timeout). Every call pending on
+ * that connection settles with it; the next call connects again. Nothing is
+ * retried on another peer: a generation is not idempotent.
+ */
+export class PeerUnreachableError extends ReinError {
+  static override readonly code = ErrorCode.PeerUnreachable;
+  override name = "PeerUnreachableError";
+  /** The peer's public key (64 hex characters). */
+  readonly publicKey: string;
+  readonly reason: string;
+  constructor(fields: { publicKey: string; reason: string } & ReinErrorOptions) {
+    super(fields.message ?? `The Rein peer ${fields.publicKey} cannot be reached: ${fields.reason}`, fields);
+    this.publicKey = text(fields.publicKey);
+    this.reason = text(fields.reason);
+  }
+  override toFields() {
+    return { publicKey: this.publicKey, reason: this.reason };
+  }
+}
+
+/**
  * The caller may not do this: a wrong or missing API key, or an operation that
  * a remote connection is never allowed (configuring the worker, shutting it
  * down, reading files or URLs the operator did not allow).

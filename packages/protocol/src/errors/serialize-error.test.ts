@@ -26,7 +26,7 @@ import {
   WorkerShutdownError,
   WorkerStartFailedError,
 } from "./runtime-errors.ts";
-import { PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
+import { PeerUnreachableError, PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
 import { deserializeError, KNOWN_ERROR_CODES, serializeError } from "./serialize-error.ts";
 
 const partial = { text: "partial", stats: { promptTokens: 3, evaluatedPromptTokens: 3, generatedTokens: 2, timeToFirstTokenMs: 1, durationMs: 2, tokensPerSecond: null } };
@@ -54,6 +54,7 @@ const samples: [ReinErrorClass<ReinError>, ReinError, Record<string, unknown>][]
   [WorkerStartFailedError, new WorkerStartFailedError({ reason: "no handshake" }), { reason: "no handshake" }],
   [ProtocolError, new ProtocolError({ reason: "bad frame" }), { reason: "bad frame" }],
   [ServerUnreachableError, new ServerUnreachableError({ address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }), { address: "ws://127.0.0.1:8080/rein", reason: "connection refused" }],
+  [PeerUnreachableError, new PeerUnreachableError({ publicKey: "ab".repeat(32), reason: "no hello within 1500 ms (3 attempts)" }), { publicKey: "ab".repeat(32), reason: "no hello within 1500 ms (3 attempts)" }],
   [PermissionDeniedError, new PermissionDeniedError({ operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }), { operation: "downloadAsset", reason: "remote connections cannot fetch URLs" }],
   [AsyncDisposeUnavailableError, new AsyncDisposeUnavailableError(), {}],
   [WorkspaceNotFoundError, new WorkspaceNotFoundError({ workspace: "notes" }), { workspace: "notes", field: "workspace" }],

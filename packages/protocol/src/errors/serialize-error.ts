@@ -26,7 +26,7 @@ import {
   WorkerShutdownError,
   WorkerStartFailedError,
 } from "./runtime-errors.ts";
-import { PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
+import { PeerUnreachableError, PermissionDeniedError, ServerUnreachableError } from "./remote-errors.ts";
 
 type ErrorFactory = (fields: Record<string, unknown> & { message: string }) => ReinError;
 
@@ -53,6 +53,7 @@ const FACTORIES = new Map<number, ErrorFactory>([
   [ErrorCode.WorkerStartFailed, (fields) => new WorkerStartFailedError(fields as never)],
   [ErrorCode.Protocol, (fields) => new ProtocolError(fields as never)],
   [ErrorCode.ServerUnreachable, (fields) => new ServerUnreachableError(fields as never)],
+  [ErrorCode.PeerUnreachable, (fields) => new PeerUnreachableError(fields as never)],
   [ErrorCode.PermissionDenied, (fields) => new PermissionDeniedError(fields as never)],
   [ErrorCode.AsyncDisposeUnavailable, (fields) => new AsyncDisposeUnavailableError(fields)],
   [ErrorCode.WorkspaceNotFound, (fields) => new WorkspaceNotFoundError(fields as never)],

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { ConcurrencyPolicy, LogMessage, RequestKind } from "@rein/protocol";
+import type { PeerKeyPair } from "../transport/peer-link.ts";
 
 /** Receives the worker's request lifecycle lines (begin, queued, cancel, end) and client notices. */
 export type ReinLogger = (entry: LogMessage) => void;
@@ -12,6 +13,23 @@ export interface ClientOptions {
    * with `ServerUnreachableError`; the next call connects again.
    */
   url?: string;
+  /**
+   * A Rein peer on the HyperDHT instead of a local worker: its public key, 64 hex characters (`rein serve --p2p`
+   * prints it). Needs the `@rein/p2p` package. The same API as a local client; like `url`, it cannot be combined
+   * with the options that configure a local worker. A dropped peer settles every pending call with
+   * `PeerUnreachableError` (within ~3 s of its death); the next call connects again.
+   */
+  peer?: string;
+  /**
+   * DHT bootstrap nodes (`host:port`) for `peer` and for models delegated to peers (`loadModel({ delegate })`);
+   * default hyperdht's public ones. Tests pass a local testnet.
+   */
+  bootstrap?: string[];
+  /**
+   * This client's identity for `peer` and delegated peers (what the peer's operator `--allow`s): a key pair, or the file that keeps
+   * one. Default `<cache>/p2p/client-key-pair.json`, created on first use (`rein p2p key` prints its public key).
+   */
+  keyPair?: PeerKeyPair | string;
   /** The server's API key (`rein serve --api-key`, or `REIN_API_KEY` when unset), sent as a Bearer token. */
   apiKey?: string;
   /**
@@ -19,12 +37,6 @@ export interface ClientOptions {
    * transport). Called for every (re)connection. Like `url`, the other side owns the configuration.
    */
   connect?: () => Duplex | Promise<Duplex>;
-  /** A Rein worker on another machine, reached over HyperDHT by its public key (`rein serve --p2p`). */
-  peer?: string;
-  /** HyperDHT bootstrap nodes (`host:port`) for `peer` and delegated peers; default: the public DHT. */
-  bootstrap?: string[];
-  /** This client's HyperDHT key pair, or the file that holds it; default: one kept in the per-user cache. */
-  keyPair?: unknown;
   /**
    * Threads for models whose `modelConfig.threads` is unset. Default: `REIN_THREADS`, else half the cores (at
    * least 1). More than the cores is clamped to the cores with a `REIN_THREADS_CLAMPED` process warning.

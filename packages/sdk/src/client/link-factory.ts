@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { InvalidInputError, type WorkerConfig } from "@rein/protocol";
+import { openPeerLink } from "../transport/peer-link.ts";
 import { spawnProcessLink } from "../transport/process-link.ts";
 import { streamLink } from "../transport/stream-link.ts";
 import type { TransportLink } from "../transport/transport-link.ts";
 import { openWebSocketLink } from "../transport/websocket-link.ts";
-import { openPeerLink } from "../transport/peer-link.ts";
 import type { ClientOptions } from "./client-options.ts";
 import { clampThreads, defaultThreadCount } from "./thread-count.ts";
 
@@ -19,8 +19,9 @@ export interface LinkPlan {
 }
 
 /**
- * Decides how a client reaches its worker: a WebSocket (`url`), a stream of
- * the app's own (`connect`), or a worker process it spawns (the default).
+ * Decides how a client reaches its worker: a WebSocket (`url`), a peer on the
+ * HyperDHT (`peer`), a stream of the app's own (`connect`), or a worker
+ * process it spawns (the default).
  * Throws InvalidInputError, naming the option, for combinations that cannot
  * work (a remote worker is configured by its operator, not by its clients).
  *
@@ -31,14 +32,12 @@ export interface LinkPlan {
  * ```
  */
 export function planLink(options: ClientOptions): LinkPlan {
-  if (options.url !== undefined && options.connect !== undefined) {
-    throw new InvalidInputError({ field: "connect", reason: "give either url or connect, not both", operation: "createClient" });
+  const remotes = (["url", "connect", "peer"] as const).filter((name) => options[name] !== undefined);
+  if (remotes.length > 1) {
+    throw new InvalidInputError({ field: remotes[1]!, reason: `give one of url, connect or peer, not ${remotes.join(" and ")}`, operation: "createClient" });
   }
-  if (options.peer !== undefined) {
-    const { peer, bootstrap, keyPair } = options;
-    return { remote: true, config: {}, openLink: () => openPeerLink({ publicKey: peer, bootstrap, keyPair, connectTimeoutMs: options.startTimeoutMs }) };
-  }
-  if (options.url !== undefined || options.connect !== undefined) return planRemote(options);
+  // `bootstrap` and `keyPair` also serve models delegated to peers, so they are fine without `peer`.
+  if (remotes.length > 0) return planRemote(options);
   const opModules = options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source));
   return {
     remote: false,
@@ -54,7 +53,7 @@ export function planLink(options: ClientOptions): LinkPlan {
 }
 
 function planRemote(options: ClientOptions): LinkPlan {
-  const via = options.url !== undefined ? "url" : "connect";
+  const via = options.url !== undefined ? "url" : options.peer !== undefined ? "peer" : "connect";
   for (const name of LOCAL_ONLY_OPTIONS) {
     if (options[name] !== undefined) {
       throw new InvalidInputError({ field: name, reason: `configures a local worker; a remote one (${via}) is configured by its operator`, operation: "createClient" });
@@ -64,6 +63,15 @@ function planRemote(options: ClientOptions): LinkPlan {
   if (options.connect !== undefined) {
     const connect = options.connect;
     return { remote: true, config: {}, openLink: async () => streamLink(await connect(), { address: "a custom connection" }) };
+  }
+  if (options.peer !== undefined) {
+    const publicKey = options.peer;
+    if (typeof publicKey !== "string" || !/^[0-9a-f]{64}$/i.test(publicKey)) {
+      throw new InvalidInputError({ field: "peer", reason: "must be the peer's public key, 64 hex characters (what `rein serve --p2p` prints)", operation: "createClient" });
+    }
+    const { bootstrap, keyPair } = options;
+    // openPeerLink imports @rein/p2p on first use: a client that never talks to a peer never loads hyperdht.
+    return { remote: true, config: {}, openLink: () => openPeerLink({ publicKey, bootstrap, keyPair, connectTimeoutMs }) };
   }
   const url = options.url!;
   if (!/^wss?:\/\//.test(url)) {
