@@ -1,31 +1,51 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, InferenceCancelledError, InvalidInputError, ReinError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
+import { formatPublicKey, loadOrCreateKeyPair, type PeerKeyPair } from "@rein/p2p";
+import { createClient, InferenceCancelledError, InvalidInputError, PeerUnreachableError, RequestTimeoutError, type ReinClient } from "@rein/sdk";
 import { firstDelta } from "../helpers/run-events.ts";
 import { createTestClient, history, tinyModel } from "../helpers/rein-test-client.ts";
-import { startHostProcess, type HostProcess } from "../remote/host-process.ts";
+import { assertLoopbackOnly, startTestnet } from "../p2p/loopback-only.ts";
+import { startPeerProcess, type PeerProcess } from "../p2p/peer-process.ts";
 
-const keys = { "key-app": "app" };
+assertLoopbackOnly();
 
-/** Ended lines of one request on a peer: how its registry saw it end. */
-const endedOn = (peer: HostProcess, requestId: string) => peer.waitForLifecycle((line) => line.requestId === requestId && line.event === "end");
+/** How one request ended in a peer's registry (its lifecycle "end" line). */
+const endedOn = async (peer: PeerProcess, requestId: string) =>
+  (await peer.waitFor((event) => event.lifecycle?.event === "end" && event.lifecycle.requestId === requestId)).lifecycle!;
+const seenBy = (peer: PeerProcess, requestId: string) => peer.events.some((event) => event.lifecycle?.requestId === requestId);
 
-describe("models delegated to other workers", () => {
-  let peers: HostProcess[];
+describe("models delegated to peers over HyperDHT (local testnet, loopback-only namespace)", () => {
+  let testnet: Awaited<ReturnType<typeof startTestnet>>;
+  let directory: string;
+  let peers: PeerProcess[];
+  let keyPair: PeerKeyPair;
+  let otherKeyPair: PeerKeyPair;
   let client: ReinClient;
   let modelId: string;
   let localModelId: string;
-  const address = (peer: HostProcess) => ({ url: peer.url, apiKey: "key-app" });
+  const address = (peer: PeerProcess) => peer.publicKey;
 
   beforeAll(async () => {
+    testnet = await startTestnet();
+    directory = await mkdtemp(path.join(os.tmpdir(), "rein-delegation-"));
+    keyPair = await loadOrCreateKeyPair(path.join(directory, "client.json"));
+    otherKeyPair = await loadOrCreateKeyPair(path.join(directory, "other.json"));
     const models = [{ name: "tiny", modelSrc: await tinyModel(), modelConfig: { parallel: 2 } }];
-    peers = await Promise.all([startHostProcess({ keys, models, lifecycle: true }), startHostProcess({ keys, models, lifecycle: true })]);
-    client = createTestClient();
+    const allow = [formatPublicKey(keyPair.publicKey), formatPublicKey(otherKeyPair.publicKey)];
+    peers = await Promise.all(
+      ["a", "b"].map((name) => startPeerProcess({ bootstrap: testnet.bootstrap, keyFile: path.join(directory, `peer-${name}.json`), allow, models })),
+    );
+    client = createTestClient({ bootstrap: testnet.bootstrap, keyPair });
     localModelId = await client.loadModel({ modelSrc: await tinyModel() });
     modelId = await client.loadModel({ modelSrc: "tiny", delegate: { peer: address(peers[0]!) } });
   });
   afterAll(async () => {
     await client?.close();
     await Promise.all((peers ?? []).map((peer) => peer.stop()));
+    await testnet?.destroy();
+    if (directory) await rm(directory, { recursive: true, force: true });
   });
 
   it("runs a delegated completion and embed on the peer, while local models stay local", async () => {
@@ -39,7 +59,7 @@ describe("models delegated to other workers", () => {
 
     const local = client.completion({ modelId: localModelId, history: history(), maxTokens: 4 });
     await local.final;
-    expect(peers.flatMap((peer) => peer.lifecycle).some((line) => line.requestId === local.requestId)).toBe(false);
+    expect(peers.some((peer) => seenBy(peer, local.requestId))).toBe(false);
     // The local worker never heard of the delegated model.
     expect((await client.inspect()).models.map((model) => model.modelId)).toEqual([localModelId]);
   });
@@ -81,7 +101,7 @@ describe("models delegated to other workers", () => {
     const after = client.completion({ modelId, history: history(), maxTokens: 2 });
     await after.final;
     await endedOn(peers[0]!, after.requestId);
-    expect(peers[0]!.lifecycle.some((line) => line.requestId === run.requestId)).toBe(false);
+    expect(seenBy(peers[0]!, run.requestId)).toBe(false);
   });
 
   it("a local group's cancel stops its remote child, and a local parent's deadline bounds it on the peer", async () => {
@@ -111,12 +131,12 @@ describe("models delegated to other workers", () => {
   it("least busy routes by the peers' own counts, which include other callers' requests", async () => {
     const pooled = await client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address) } });
     // Another app keeps peer 0 busy: this client sent nothing there, only the peer's own status can tell.
-    const other = createClient({ url: peers[0]!.url, apiKey: "key-app" });
+    const other = createClient({ peer: peers[0]!.publicKey, bootstrap: testnet.bootstrap, keyPair: otherKeyPair });
     try {
       const busy = other.completion({ modelId: peers[0]!.models.tiny!, history: history(), maxTokens: 100_000 });
       await firstDelta(busy);
       const reported = await client.peers();
-      expect(reported.find((peer) => peer.peer === `url:${peers[0]!.url}`)).toMatchObject({ up: true, running: 1, queued: 0 });
+      expect(reported.find((peer) => peer.peer === `peer:${peers[0]!.publicKey}`)).toMatchObject({ up: true, running: 1, queued: 0 });
       const run = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
       await run.final;
       expect(await endedOn(peers[1]!, run.requestId)).toMatchObject({ state: "completed" });
@@ -131,7 +151,7 @@ describe("models delegated to other workers", () => {
     const load = client.loadModel({ modelSrc: "tiny", delegate: { peers: peers.map(address), routing: "roundRobin" } });
     const pooled = await load;
     // One load request, under one requestId on every peer of the pool.
-    await Promise.all(peers.map((peer) => peer.waitForLifecycle((line) => line.requestId === load.requestId && line.event === "end" && line.state === "completed")));
+    for (const peer of peers) expect(await endedOn(peer, load.requestId)).toMatchObject({ state: "completed" });
     const runs = [0, 1].map(() => client.completion({ modelId: pooled, history: history(), maxTokens: 2 }));
     await Promise.all(runs.map((run) => run.final));
     const served = await Promise.all(runs.map((run) => Promise.race(peers.map((peer, index) => endedOn(peer, run.requestId).then(() => index)))));
@@ -142,8 +162,7 @@ describe("models delegated to other workers", () => {
     const frozen = client.completion({ modelId: pooled, history: history(), maxTokens: 100_000, peer: address(peers[1]!) });
     await firstDelta(frozen);
     peers[1]!.child.kill("SIGSTOP");
-    const dropped = await frozen.text.catch((caught: unknown) => caught);
-    expect(ReinError.isInstance(dropped) && !InferenceCancelledError.isInstance(dropped)).toBe(true);
+    expect(PeerUnreachableError.isInstance(await frozen.text.catch((caught: unknown) => caught))).toBe(true);
     const rerouted = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
     await rerouted.final;
     expect(await endedOn(peers[0]!, rerouted.requestId)).toMatchObject({ state: "completed" });
@@ -157,11 +176,25 @@ describe("models delegated to other workers", () => {
     const doomed = client.completion({ modelId: pooled, history: history(), maxTokens: 100_000, peer: address(peers[1]!) });
     await firstDelta(doomed);
     peers[1]!.child.kill("SIGKILL");
-    const lost = await doomed.text.catch((caught: unknown) => caught);
-    expect(ReinError.isInstance(lost) && !InferenceCancelledError.isInstance(lost)).toBe(true);
+    const lost = (await doomed.text.catch((caught: unknown) => caught)) as PeerUnreachableError;
+    expect(PeerUnreachableError.isInstance(lost)).toBe(true);
+    expect(lost.publicKey).toBe(peers[1]!.publicKey);
     const next = client.completion({ modelId: pooled, history: history(), maxTokens: 2 });
     expect((await next.final).stopReason).toBe("length");
     expect(await endedOn(peers[0]!, next.requestId)).toMatchObject({ state: "completed" });
+  });
+
+  it("a client key the peer does not allow is refused: the load fails typed and nothing runs there", async () => {
+    const strangerKeyPair = await loadOrCreateKeyPair(path.join(directory, "stranger.json"));
+    const stranger = createTestClient({ bootstrap: testnet.bootstrap, keyPair: strangerKeyPair });
+    try {
+      const load = stranger.loadModel({ modelSrc: "tiny", delegate: { peer: address(peers[0]!) } });
+      expect(PeerUnreachableError.isInstance(await load.catch((caught: unknown) => caught))).toBe(true);
+      expect(seenBy(peers[0]!, load.requestId)).toBe(false);
+      expect(peers[0]!.events).not.toContainEqual({ connection: `peer:${formatPublicKey(strangerKeyPair.publicKey)}` });
+    } finally {
+      await stranger.close();
+    }
   });
 
   it("refuses bad delegations with a typed error naming the field", async () => {
