@@ -22,9 +22,10 @@ import { interleave, median, pairedRatio, summarize } from "../stats.ts";
 
 const CONTEXT_SIZE = 2048;
 const API_KEY = "bench-key";
-const VARIANTS = ["p2p", "websocket", "local", "plain"] as const;
+const VARIANTS = ["p2p", "delegated", "websocket", "local", "plain"] as const;
 const LABELS: Record<(typeof VARIANTS)[number], string> = {
   p2p: "peer over HyperDHT (createClient({ peer }))",
+  delegated: "model delegated to that peer (loadModel({ delegate }))",
   websocket: "remote client over WebSocket",
   local: "local client (fd-3 worker)",
   plain: "in-process node-llama-cpp",
@@ -46,24 +47,32 @@ async function main(): Promise<SectionReport> {
     startPeerProcess({ bootstrap: testnet.bootstrap, keyFile: path.join(directory, `peer-${index}.json`), allow: [formatPublicKey(clientKeyPair.publicKey)], models });
   const peerClient = (peer: PeerProcess) => createClient({ peer: peer.publicKey, bootstrap: testnet.bootstrap, keyPair: clientKeyPair });
 
-  progress(`starting a peer, a WebSocket host, a local worker and node-llama-cpp (${rounds} rounds)`);
+  progress(`starting a peer, a WebSocket host, a local worker, a delegating client and node-llama-cpp (${rounds} rounds)`);
   const peer = await startPeer(0);
   const host = await startHostProcess({ keys: { [API_KEY]: "bench" }, models });
   const p2p = peerClient(peer);
   const websocket = createClient({ url: host.url, apiKey: API_KEY });
   const local = await startReinClient({ threads });
+  // An app whose own worker is idle here: every call on the delegated model goes to the peer.
+  const delegating = createClient({ threads, bootstrap: testnet.bootstrap, keyPair: clientKeyPair });
   const plainModel = await loadPlainModel(modelPath);
   const plain = await createPlainContext(plainModel, { threads, contextSize: CONTEXT_SIZE, sequences: 1 });
-  const clients: ReinClient[] = [p2p, websocket, local];
+  const clients: ReinClient[] = [p2p, websocket, local, delegating];
   try {
-    const ids = { p2p: await p2p.loadModel({ modelSrc: "tiny" }), websocket: await websocket.loadModel({ modelSrc: "tiny" }), local: await local.loadModel({ modelSrc: modelPath, modelConfig }) };
+    const ids = {
+      p2p: await p2p.loadModel({ modelSrc: "tiny" }),
+      delegated: await delegating.loadModel({ modelSrc: "tiny", delegate: { peer: peer.publicKey } }),
+      websocket: await websocket.loadModel({ modelSrc: "tiny" }),
+      local: await local.loadModel({ modelSrc: modelPath, modelConfig }),
+    };
+    const clientOf = { p2p, delegated: delegating, websocket, local };
     const variants = (run: GenerationSettings, cancel: Parameters<typeof runReinGeneration>[0]["cancel"]) =>
       VARIANTS.map((name) => ({
         name,
         run: (round: number) =>
           name === "plain"
             ? runPlainGeneration({ model: plainModel, completion: plain.completions[0]!, history: shortHistory(round), settings: run, cancel })
-            : runReinGeneration({ client: name === "p2p" ? p2p : name === "websocket" ? websocket : local, modelId: ids[name], history: shortHistory(round), settings: run, cancel }),
+            : runReinGeneration({ client: clientOf[name], modelId: ids[name], history: shortHistory(round), settings: run, cancel }),
       }));
     progress("streaming");
     const streaming = await interleave<GenerationTrace>({ warmupRounds: 2, rounds, variants: variants(settings, { kind: "none" }) });
