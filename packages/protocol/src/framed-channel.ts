@@ -30,6 +30,29 @@ export class FramedChannel extends Duplex {
     inner.on("close", () => this.destroy());
   }
 
+  /**
+   * Holds outgoing bytes until the returned release is called, so frames written together (a cancel's last
+   * text, its log line and its acknowledgement) leave in one write: one syscall, and one wake-up of the peer
+   * instead of one per frame. On a busy machine each wake-up of the reader can preempt the writer; three of
+   * them in a row was most of a cancel's round trip. Holds nest; the bytes go when the last one is released.
+   *
+   * @example
+   * ```ts
+   * const release = channel.holdWrites();
+   * try { sendChunk(); reply(); } finally { release(); }
+   * ```
+   */
+  holdWrites(): () => void {
+    if (this.#inner.destroyed || this.#inner.writableEnded) return () => undefined;
+    this.#inner.cork();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (!this.#inner.destroyed) this.#inner.uncork();
+    };
+  }
+
   /** Well-formed frames the reader dropped (bare-rpc stream messages). */
   get refusedFrames(): number {
     return this.#reader.refusedFrames;
