@@ -19,6 +19,7 @@ export type FramedChannelOptions = Omit<FrameReaderOptions, "deliver">;
 export class FramedChannel extends Duplex {
   readonly #inner: Duplex;
   readonly #reader: FrameReader;
+  #batching = false;
 
   constructor(inner: Duplex, options: FramedChannelOptions) {
     super();
@@ -64,8 +65,26 @@ export class FramedChannel extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // After a half-close (a protocol violation) late replies have nowhere to go: drop them, not an error.
-    if (!this.#inner.destroyed && !this.#inner.writableEnded) this.#inner.write(chunk);
+    if (!this.#inner.destroyed && !this.#inner.writableEnded) {
+      this.#batchThisTick();
+      this.#inner.write(chunk);
+    }
     callback();
+  }
+
+  /**
+   * bare-rpc writes every frame as two writes (its header, then its body), and a reply often follows a
+   * chunk in the same turn: without this, each frame costs two syscalls and the peer can wake for a bare
+   * header. Everything written in one synchronous run leaves together on the next tick, in one write.
+   */
+  #batchThisTick(): void {
+    if (this.#batching) return;
+    this.#batching = true;
+    this.#inner.cork();
+    process.nextTick(() => {
+      this.#batching = false;
+      if (!this.#inner.destroyed) this.#inner.uncork();
+    });
   }
 
   override _final(callback: (error?: Error | null) => void): void {
