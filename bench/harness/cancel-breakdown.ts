@@ -49,8 +49,8 @@ const CROSS = "both (epoch)";
 
 /** The stages, in the order a cancel passes them. `toClient` maps a worker time onto the client's clock via both time origins. */
 const STAGES: Stage[] = [
-  { label: "client: `cancel()` called -> cancel frame written (the call returned)", clock: CLIENT, value: (trace) => diff(trace.cancelSentAt, trace.cancelAt) },
-  { label: "pipe: frame written -> worker read it", clock: CROSS, value: (trace, worker, toClient) => diff(toClient(worker.receivedAt), trace.cancelSentAt) },
+  { label: "client: `cancel()` called -> returned (its frame leaves in this run's one write)", clock: CLIENT, value: (trace) => diff(trace.cancelSentAt, trace.cancelAt) },
+  { label: "pipe: `cancel()` returned -> worker read the frame", clock: CROSS, value: (trace, worker, toClient) => diff(toClient(worker.receivedAt), trace.cancelSentAt) },
   { label: "worker: read -> request aborted (registry cancel, abort listeners, last text flushed)", clock: WORKER, value: (_trace, worker) => diff(worker.abortedAt, worker.receivedAt) },
   { label: "worker: aborted -> acknowledgement written", clock: WORKER, value: (_trace, worker) => diff(worker.acknowledgedAt, worker.abortedAt) },
   { label: "pipe + client: acknowledgement written -> `cancel()` resolved", clock: CROSS, value: (trace, worker, toClient) => diff(trace.cancelRepliedAt, worker.acknowledgedAt === undefined ? undefined : toClient(worker.acknowledgedAt)) },
@@ -100,6 +100,6 @@ export function cancelBreakdown(rounds: readonly CancelRound[]): string {
   }
   const table = markdownTable(["stage (µs)", "clock", "n", "p50", "p95", "p99", "max"], rows);
   const note =
-    "Stages of the same runs as the table above. Client and worker each stamp with their own `performance.now()`; the two pipe rows compare the processes' clocks through `performance.timeOrigin + now()` (same machine; the origins can be skewed by a few µs to a few hundred µs, so read their split with care), while \"both hops, same-clock\" subtracts the worker's own residence time from the client's round trip and needs no shared clock. \"Frame written\" is when `cancel()` returned: bare-rpc hands the frame to the pipe inside that call. The native stop happens after the acknowledgement: the app's stream ends on the acknowledgement, the model is free at the native stop.";
+    "Stages of the same runs as the table above. Client and worker each stamp with their own `performance.now()`; the two pipe rows compare the processes' clocks through `performance.timeOrigin + now()` (same machine; the origins can be skewed by a few µs to a few hundred µs, so read their split with care), while \"both hops, same-clock\" subtracts the worker's own residence time from the client's round trip and needs no shared clock. The cancel frame is handed to the pipe when the client's current synchronous run ends (one write per run, see docs/hot-path.md), so the first pipe row starts when `cancel()` returned and includes that last step. The native stop happens after the acknowledgement: the app's stream ends on the acknowledgement, the model is free at the native stop.";
   return `${table}\n\n${note}`;
 }

@@ -81,10 +81,24 @@ export class FramedChannel extends Duplex {
     if (this.#batching) return;
     this.#batching = true;
     this.#inner.cork();
-    process.nextTick(() => {
-      this.#batching = false;
-      if (!this.#inner.destroyed) this.#inner.uncork();
-    });
+    process.nextTick(() => this.flushWrites());
+  }
+
+  /**
+   * Sends what this run wrote now rather than on the next tick: for a last message before a synchronous
+   * `process.exit` (a fatal error's goodbye), which would otherwise never leave. Held writes stay held.
+   *
+   * @example
+   * ```ts
+   * sendGoodbye();
+   * channel.flushWrites();
+   * process.exit(1);
+   * ```
+   */
+  flushWrites(): void {
+    if (!this.#batching) return;
+    this.#batching = false;
+    if (!this.#inner.destroyed) this.#inner.uncork();
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -125,6 +125,8 @@ export class WorkerHost {
     const sendEvent = (command: number, payload: unknown) => {
       try {
         rpc?.event(command).send(encodeJson(payload));
+        // A goodbye is the last message, often right before process.exit: it must not wait for the next tick.
+        if (command === Event.goodbye) channel?.flushWrites();
       } catch {
         // Channel gone: its close handler cleans up.
       }

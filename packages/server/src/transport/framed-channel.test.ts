@@ -131,6 +131,18 @@ describe("held writes", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("flushWrites sends this run's frames at once (a goodbye before a synchronous exit), and the next tick adds no write", async () => {
+    const { inner, calls } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const rpc = new RPC(channel as unknown as RpcStream, () => undefined);
+    rpc.event(7).send(Buffer.from("goodbye"));
+    expect(calls).toEqual([]);
+    channel.flushWrites();
+    expect(calls).toHaveLength(1);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(1);
+  });
+
   it("a hold on a destroyed stream is a no-op, and releasing it later throws nothing", () => {
     const { inner } = recordingInner();
     const channel = createFramedChannel(inner, { onViolation: () => undefined });
