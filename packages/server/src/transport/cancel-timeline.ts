@@ -4,11 +4,11 @@ export interface CancelStages {
   receivedAt: number;
   /** `registry.cancel` returned: the signal aborted and every abort listener ran (text flushed, native stop requested). */
   abortedAt?: number;
-  /** The cancel's acknowledgement was handed to the pipe. */
+  /** The cancel's acknowledgement was handed to the channel (it leaves in this run's one write, see FramedChannel). */
   acknowledgedAt?: number;
   /** The engine returned after the abort: native decode (or the prefill chunk) in flight when it came has finished. */
   nativeStoppedAt?: number;
-  /** The request's own final reply (stop reason, stats) was handed to the pipe. */
+  /** The request's own final reply (stop reason, stats) was handed to the channel. */
   finalRepliedAt?: number;
 }
 
