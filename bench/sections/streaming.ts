@@ -172,7 +172,7 @@ function report(data: {
     rows.push([`${label}: plain node-llama-cpp`, formatNumber(median(plainRate), 0), ...latencyCells(summarize(plainFirst)), "100%", ""]);
     const met = rateRatio >= THROUGHPUT_TARGET;
     verdicts.push(verdict(met, `${label}: Rein keeps ${formatPercent(rateRatio)} of in-process tokens/s (target >= ${formatPercent(THROUGHPUT_TARGET, 0)}, n = ${rein.length} rounds).`));
-    verdicts.push(verdict(firstDelta <= FIRST_TOKEN_SLACK_MS, `${label}: time to first token +${formatNumber(firstDelta)} ms (paired median; target <= +${FIRST_TOKEN_SLACK_MS} ms).`));
+    verdicts.push(verdict(firstDelta <= FIRST_TOKEN_SLACK_MS, `${label}: time to first token ${firstDelta >= 0 ? "+" : ""}${formatNumber(firstDelta)} ms (paired median; target <= +${FIRST_TOKEN_SLACK_MS} ms).`));
     if (!met) {
       const perTokenMicroseconds = (1 / median(reinRate) - 1 / median(plainRate)) * 1_000_000;
       behind.push({
