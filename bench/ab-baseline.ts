@@ -7,7 +7,7 @@
  * ```sh
  * git archive <base-commit> | tar -x -C /tmp/base   # + node_modules (with @rein/* pointing into it), npm run build there
  * npm run build
- * node --import tsx bench/ab-baseline.ts /tmp/base [rounds]
+ * node --import tsx bench/ab-baseline.ts /tmp/base [rounds] [streaming]   # "streaming": only that comparison
  * ```
  */
 import path from "node:path";
@@ -23,9 +23,13 @@ import { reinModelConfig, runReinGeneration } from "./harness/rein-engine.ts";
 import { formatNumber, formatPercent, markdownTable } from "./report.ts";
 import { interleave, median, pairedRatio, summarize } from "./stats.ts";
 
+/** Ends the run after the streaming comparison (the "streaming" argument). */
+class StreamingOnly extends Error {}
+
 const baselineDirectory = process.argv[2];
 if (baselineDirectory === undefined) throw new Error("usage: node --import tsx bench/ab-baseline.ts <baseline checkout> [rounds]");
 const rounds = Number(process.argv[3] ?? 40);
+const streamingOnly = process.argv[4] === "streaming";
 const threads = 1;
 const baselineSdk = (await import(pathToFileURL(path.resolve(baselineDirectory, "packages/sdk/dist/index.js")).href)) as { createClient: typeof createClient };
 
@@ -53,6 +57,7 @@ try {
     run: (round: number) => runPlainGeneration({ model: plainModel, completion: plain.completions[0]!, history: shortHistory(offset + round), settings: { ...settings, maxTokens }, cancel: cancel(round) }),
   });
 
+  if (!streamingOnly) {
   process.stderr.write(`[ab] ${rounds} cancel rounds (load ${loadAverage()})\n`);
   const cancels = await interleave<GenerationTrace>({
     warmupRounds: 3,
@@ -67,6 +72,7 @@ try {
   lines.push("Cancel during decode, tiny: `cancel()` -> `completionDone` (plain: `abort()` -> settled), ms:", markdownTable(["path", "n", "p50", "p95", "p99", "max"], cancelRows));
   const pairedDelta = median(latency("after").map((value, index) => value - (latency("before")[index] ?? Number.NaN)).filter(Number.isFinite));
   lines.push(`Paired median after - before: ${formatNumber(pairedDelta)} ms.`);
+  }
 
   process.stderr.write(`[ab] ${Math.ceil(rounds / 2)} streaming rounds (load ${loadAverage()})\n`);
   const none = () => ({ kind: "none" }) as const;
@@ -92,6 +98,7 @@ try {
   await plain.dispose();
   await plainModel.dispose();
 
+  if (streamingOnly) throw new StreamingOnly();
   const medium = await testModelPath({ preset: "medium" });
   const loadRounds = Math.max(5, Math.ceil(rounds / 4));
   process.stderr.write(`[ab] ${loadRounds} medium load rounds (load ${loadAverage()})\n`);
@@ -130,6 +137,8 @@ try {
     markdownTable(["path", "n", "median (ms)", "vs plain (paired median)"], loadRows),
     `Load average at the end ${loadAverage()}.`,
   );
+} catch (error) {
+  if (!(error instanceof StreamingOnly)) throw error;
 } finally {
   await Promise.all(Object.values(clients).map((client) => client.close()));
 }
