@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-export const SECTION_NAMES = ["cancel-decode", "cancel-prefill", "streaming", "control-path", "cold-start", "registry-scale", "soak", "tool-loop", "remote-client", "p2p", "ai-sdk", "serve", "rag"] as const;
+export const SECTION_NAMES = ["cancel-decode", "cancel-prefill", "streaming", "control-path", "cold-start", "event-loop", "registry-scale", "soak", "tool-loop", "remote-client", "p2p", "ai-sdk", "serve", "rag"] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export type ModelPreset = "tiny" | "medium";

@@ -15,6 +15,7 @@ import { aiSdkSection } from "./sections/ai-sdk.ts";
 import { cancelDecodeSection } from "./sections/cancel-decode.ts";
 import { cancelPrefillSection } from "./sections/cancel-prefill.ts";
 import { coldStartSection } from "./sections/cold-start.ts";
+import { eventLoopSection } from "./sections/event-loop.ts";
 import { controlPathSection } from "./sections/control-path.ts";
 import { registryScaleSection } from "./sections/registry-scale.ts";
 import { p2pSection } from "./sections/p2p.ts";
@@ -31,6 +32,7 @@ const SECTIONS: Record<SectionName, (context: BenchContext) => Promise<SectionRe
   streaming: streamingSection,
   "control-path": controlPathSection,
   "cold-start": coldStartSection,
+  "event-loop": eventLoopSection,
   "registry-scale": registryScaleSection,
   soak: soakSection,
   "tool-loop": toolLoopSection,

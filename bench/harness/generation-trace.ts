@@ -26,6 +26,10 @@ export interface GenerationTrace {
   settledAt: number;
   /** Taken immediately before `cancel()` / `abort()`. */
   cancelAt: number | null;
+  /** Rein only: when `run.cancel()` returned; bare-rpc writes the cancel frame to the pipe within that call. */
+  cancelSentAt: number | null;
+  /** Rein only: the run's requestId, to ask the worker for its side of the cancel (`bench.hotPath`). */
+  requestId: string | null;
   /** Rein only: when the `cancel()` RPC promise resolved. */
   cancelRepliedAt: number | null;
   /** Rein only: when the worker's lifecycle `end` line for the request reached the client (native work stopped, slot free). */
@@ -121,6 +125,8 @@ export function newTrace(calledAt: number): GenerationTrace {
     lastChunkAt: null,
     settledAt: Number.NaN,
     cancelAt: null,
+    cancelSentAt: null,
+    requestId: null,
     cancelRepliedAt: null,
     workerEndedAt: null,
     chunks: 0,

@@ -98,10 +98,13 @@ export async function runReinGeneration(options: {
   const stop = () => {
     if (trace.cancelAt !== null) return;
     trace.cancelAt = performance.now();
-    cancelReply = run.cancel().then(() => {
+    const reply = run.cancel();
+    trace.cancelSentAt = performance.now();
+    cancelReply = reply.then(() => {
       trace.cancelRepliedAt = performance.now();
     });
   };
+  trace.requestId = run.requestId;
   const timer = cancel.kind === "afterMs" ? setTimeout(stop, cancel.ms) : undefined;
   try {
     for await (const event of run.events) {

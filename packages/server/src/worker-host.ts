@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import { createFramedChannel, Event, encodeJson, type GoodbyeMessage, type LogMessage, type ProtocolError, type WorkerConfig } from "@rein/protocol";
+import { createFramedChannel, Event, encodeJson, type FramedChannel, type GoodbyeMessage, type LogMessage, type ProtocolError, type WorkerConfig } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { defaultCacheDir } from "./download/default-cache-dir.ts";
 import { DownloadManager } from "./download/index.ts";
@@ -15,6 +15,7 @@ import { workerStatus } from "./ops/controls/worker-status.ts";
 import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
+import { CancelTimeline } from "./transport/cancel-timeline.ts";
 import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transport/dispatcher.ts";
 import { createDuplexPair } from "./transport/duplex-pair.ts";
 import { OwnerQuota } from "./transport/owner-quota.ts";
@@ -90,6 +91,7 @@ export class WorkerHost {
       defaultThreads: 1,
       log,
       metrics: new Map(),
+      cancelTimeline: new CancelTimeline(),
       // Read per open: the handshake may move the cache directory before the first RAG op.
       workspaces: new Workspaces({ root: () => path.join(this.services.cacheDir, "rag") }),
     };
@@ -121,9 +123,12 @@ export class WorkerHost {
    */
   connect(stream: Duplex, options: HostConnectionOptions): HostConnection {
     let rpc: RPC | undefined;
+    let channel: FramedChannel | undefined;
     const sendEvent = (command: number, payload: unknown) => {
       try {
         rpc?.event(command).send(encodeJson(payload));
+        // A goodbye is the last message, often right before process.exit: it must not wait for the next tick.
+        if (command === Event.goodbye) channel?.flushWrites();
       } catch {
         // Channel gone: its close handler cleans up.
       }
@@ -138,6 +143,7 @@ export class WorkerHost {
       controls: this.#controls,
       engineVersion: async () => engineVersion(),
       sendFrame: (requestId, frame) => sendEvent(Event.frame, { requestId, frame }),
+      holdWrites: () => channel?.holdWrites() ?? (() => undefined),
       shutdown: () => this.shutdown(),
       configure: async (config) => {
         if (options.trust === "local") {
@@ -153,7 +159,7 @@ export class WorkerHost {
     let closedResolve!: () => void;
     const connection: HostConnection = { dispatcher, sendEvent, closed: new Promise<void>((resolve) => (closedResolve = resolve)) };
     // bare-rpc reads only through the frame reader: whole, decodable frames, a few at a time (see frame-reader.ts).
-    const channel = createFramedChannel(stream, {
+    channel = createFramedChannel(stream, {
       onViolation: (error) => {
         if (options.onViolation) return options.onViolation(error, connection);
         sendEvent(Event.goodbye, { reason: error.reason, fatal: false } satisfies GoodbyeMessage);
@@ -161,7 +167,8 @@ export class WorkerHost {
       },
     });
     rpc = new RPC(channel as unknown as ConstructorParameters<typeof RPC>[0], dispatcher.handle);
-    dispatcher.transportCounters = () => ({ framesRefused: channel.refusedFrames });
+    const framed = channel;
+    dispatcher.transportCounters = () => ({ framesRefused: framed.refusedFrames });
     this.#connections.add(connection);
     let closing = false;
     const onGone = () => {

@@ -2,6 +2,7 @@ import type { DownloadManager } from "./download/index.ts";
 import type { ModelStore } from "./engine/model-store.ts";
 import type { RequestRegistry } from "./registry/index.ts";
 import type { Workspaces } from "./store/index.ts";
+import type { CancelTimeline } from "./transport/cancel-timeline.ts";
 
 export type WorkerLogLevel = "debug" | "info" | "warn" | "error";
 
@@ -19,4 +20,6 @@ export interface WorkerServices {
   log(level: WorkerLogLevel, message: string, data?: Record<string, unknown>): void;
   /** Work counters that ops bump (`embed.textsEmbedded`); reported by `inspect()`. */
   readonly metrics: Map<string, number>;
+  /** Stage times of recent cancels by requestId (receipt, abort, acknowledgement, native stop, final reply): diagnostics. */
+  readonly cancelTimeline: CancelTimeline;
 }

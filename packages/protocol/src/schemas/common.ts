@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+/** A UUIDv4, any case: what a requestId must be. */
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 export const requestIdSchema = z.string().regex(UUID_V4, "must be a UUIDv4 request id");
 

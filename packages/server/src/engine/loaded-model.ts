@@ -1,5 +1,5 @@
 import type { ChatWrapper, LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
-import { loadedEngine } from "./llama-runtime.ts";
+import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import { SequencePool } from "./sequence-pool.ts";
 
@@ -15,6 +15,7 @@ export class LoadedModel {
   references = 1;
   #embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   #chatWrapper: ChatWrapper | undefined;
+  readonly #file: ModelFileIdentity | undefined;
 
   constructor(options: {
     modelId: string;
@@ -23,6 +24,8 @@ export class LoadedModel {
     config: ResolvedModelConfig;
     model: LlamaModel;
     context: LlamaContext;
+    /** The file's identity: a later load of the same file reuses its resolved chat wrapper. */
+    file?: ModelFileIdentity;
   }) {
     this.modelId = options.modelId;
     this.modelSrc = options.modelSrc;
@@ -30,15 +33,17 @@ export class LoadedModel {
     this.config = options.config;
     this.model = options.model;
     this.context = options.context;
+    this.#file = options.file;
     this.sequences = new SequencePool(options.context, options.config.parallel);
   }
 
   /**
-   * The model's chat template, resolved once: resolving it parses the GGUF's
-   * Jinja template, which costs 100+ ms, far too much to pay per completion.
+   * The model's chat template, resolved once: resolving it renders the GGUF's
+   * Jinja template against node-llama-cpp's wrappers, which costs 100+ ms, far
+   * too much to pay per completion (and once per model file, see ChatWrapperCache).
    */
   get chatWrapper(): ChatWrapper {
-    this.#chatWrapper ??= loadedEngine().resolveChatWrapper(this.model);
+    this.#chatWrapper ??= chatWrappers.wrapperFor(this.model, this.#file);
     return this.#chatWrapper;
   }
 

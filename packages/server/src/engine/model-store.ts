@@ -2,6 +2,7 @@ import { open } from "node:fs/promises";
 import { InvalidInputError, ModelLoadFailedError, ModelNotFoundError, ModelNotLoadedError } from "@rein/protocol";
 import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
+import type { ModelFileIdentity } from "./chat-wrapper-cache.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 
 export interface AcquireModelOptions {
@@ -150,7 +151,8 @@ export class ModelStore {
   }
 }
 
-async function assertGgufFile(modelPath: string, modelSrc: string): Promise<void> {
+/** Checks that the file is a GGUF model; returns what identifies its content for the chat-wrapper cache. */
+async function assertGgufFile(modelPath: string, modelSrc: string): Promise<ModelFileIdentity> {
   let handle;
   try {
     handle = await open(modelPath, "r");
@@ -166,6 +168,7 @@ async function assertGgufFile(modelPath: string, modelSrc: string): Promise<void
     if (magic.toString("latin1") !== "GGUF") {
       throw new InvalidInputError({ field: "modelSrc", operation: "loadModel", reason: `${modelSrc} is not a GGUF model file (it does not start with the bytes "GGUF")` });
     }
+    return { path: modelPath, size: stat.size, modifiedMs: stat.mtimeMs };
   } finally {
     await handle.close();
   }
@@ -176,7 +179,7 @@ async function loadNative(
   signal: AbortSignal,
   onProgress: (fraction: number) => void,
 ): Promise<LoadedModel> {
-  await assertGgufFile(options.modelPath, options.modelSrc);
+  const file = await assertGgufFile(options.modelPath, options.modelSrc);
   const llama = await getLlamaRuntime();
   signal.throwIfAborted();
   const { config } = options;
@@ -201,8 +204,8 @@ async function loadNative(
       batchSize: config.batchSize,
       createSignal: signal,
     });
-    const loaded = new LoadedModel({ ...options, model, context });
-    // Resolve the chat template now: the first completion should not pay for it.
+    const loaded = new LoadedModel({ ...options, model, context, file });
+    // Resolve the chat template now (once per file): the first completion should not pay for it.
     void loaded.chatWrapper;
     return loaded;
   } catch (error) {

@@ -13,6 +13,7 @@ import { RequestRegistry } from "../registry/index.ts";
 import { createConfigure } from "../worker-config.ts";
 import { Dispatcher, type ConnectionTrust } from "./dispatcher.ts";
 import { createDuplexPair } from "./duplex-pair.ts";
+import { CancelTimeline } from "./cancel-timeline.ts";
 
 type RpcStream = ConstructorParameters<typeof RPC>[0];
 const TEST_OPS_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/test-ops.ts");
@@ -29,6 +30,7 @@ function connect(trust: ConnectionTrust) {
     defaultThreads: 1,
     log: () => undefined,
     metrics: new Map<string, number>(),
+    cancelTimeline: new CancelTimeline(),
     workspaces: new Workspaces({ root: () => path.join(os.tmpdir(), "rag") }),
   };
   const ops = new Map<string, AnyOpDefinition>(builtinOps.map((op) => [op.name, op]));

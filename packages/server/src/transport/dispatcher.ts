@@ -1,5 +1,6 @@
 import {
   callMessageSchema,
+  cancelByIdMessage,
   cancelMessageSchema,
   Command,
   decodeJson,
@@ -60,6 +61,11 @@ export interface DispatcherOptions {
   controls: Map<string, ControlHandler>;
   sendFrame: (requestId: string, frame: Frame) => void;
   /**
+   * Holds the connection's outgoing bytes until the returned release runs (see `FramedChannel.holdWrites`);
+   * a cancel uses it so its last text, its lifecycle line and its acknowledgement leave in one write.
+   */
+  holdWrites?: () => () => void;
+  /**
    * Applies the client's validated config (policies, threads, op modules)
    * before the handshake is answered: all of it or, when any part fails, none.
    */
@@ -87,6 +93,8 @@ export class Dispatcher {
   /** Model references this connection's loads took, by modelId: released when it closes. */
   readonly #leases = new Map<string, number>();
   #closed = false;
+  /** Replies that finish a stage of a traced cancel, stamped once they are handed to the pipe. */
+  readonly #stampOnReply = new WeakMap<RPC.IncomingRequest, { requestId: string; stage: "acknowledgedAt" | "finalRepliedAt" }>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -119,21 +127,25 @@ export class Dispatcher {
   handle = (incoming: RPC.IncomingRequest | RPC.IncomingEvent): void => {
     // The client sends no events; ignoring one keeps a stray frame from destroying the channel.
     if (!("reply" in incoming)) return;
-    void this.#route(incoming).then(
-      (reply) => this.#reply(incoming, reply),
-      (error: unknown) => this.#reply(incoming, { ok: false, error: serializeError(error) }),
+    // Taken before anything else: the cancel-path breakdown starts where the worker first sees the frame.
+    const receivedAt = performance.now();
+    // A cancel is answered synchronously (#cancel never awaits), so the hold ends within this turn.
+    const release = incoming.command === Command.cancel ? this.#options.holdWrites?.() : undefined;
+    void this.#route(incoming, receivedAt).then(
+      (reply) => this.#reply(incoming, reply, release),
+      (error: unknown) => this.#reply(incoming, { ok: false, error: serializeError(error) }, release),
     );
   };
 
-  async #route(request: RPC.IncomingRequest): Promise<CallReply> {
+  async #route(request: RPC.IncomingRequest, receivedAt: number): Promise<CallReply> {
     const payload = decodeJson(request.data);
     switch (request.command) {
       case Command.handshake:
         return { ok: true, value: await this.#acceptHandshake(payload) };
       case Command.call:
-        return this.#call(payload);
+        return this.#call(payload, request);
       case Command.cancel:
-        return { ok: true, value: this.#cancel(payload) };
+        return { ok: true, value: this.#cancel(payload, request, receivedAt) };
       case Command.inspect:
         return { ok: true, value: this.snapshot() };
       case Command.shutdown:
@@ -174,7 +186,7 @@ export class Dispatcher {
     return { protocolVersion: PROTOCOL_VERSION, serverVersion: "0.1.0", pid: process.pid, engine: { name: "node-llama-cpp", version: await this.#options.engineVersion() } };
   }
 
-  async #call(payload: unknown): Promise<CallReply> {
+  async #call(payload: unknown, request: RPC.IncomingRequest): Promise<CallReply> {
     this.counters.callsReceived += 1;
     const parsed = parseInput(callMessageSchema, payload, "call");
     const remote = this.#options.trust !== "local";
@@ -210,6 +222,7 @@ export class Dispatcher {
         sendFrame: (frame) => this.#options.sendFrame(message.requestId, frame),
       });
       if (message.op === "loadModel" && reply.ok) this.#lease(reply.value as string);
+      this.#stampOnReply.set(request, { requestId: message.requestId, stage: "finalRepliedAt" });
       return reply;
     } finally {
       if (tracked) this.#inFlight.delete(message.requestId);
@@ -252,15 +265,21 @@ export class Dispatcher {
     else this.#leases.delete(modelId);
   }
 
-  #cancel(payload: unknown): { cancelled: number } {
+  #cancel(payload: unknown, request: RPC.IncomingRequest, receivedAt: number): { cancelled: number } {
     this.counters.cancelsReceived += 1;
-    const { target, reason } = parseInput(cancelMessageSchema, payload, "cancel");
-    const { registry, downloads } = this.#options.services;
+    // The by-id form (the latency path) is checked by hand; every other form, and every error, goes through zod.
+    const { target, reason } = cancelByIdMessage(payload) ?? parseInput(cancelMessageSchema, payload, "cancel");
+    const { registry, downloads, cancelTimeline } = this.#options.services;
     const scope = this.#scope;
     switch (target.operation) {
-      case "request":
+      case "request": {
         if (target.clearCache && this.#options.trust === "local") downloads.markClearCache(target.requestId);
-        return { cancelled: registry.cancel({ requestId: target.requestId }, reason, scope) };
+        cancelTimeline.received(target.requestId, receivedAt);
+        const cancelled = registry.cancel({ requestId: target.requestId }, reason, scope);
+        cancelTimeline.stamp(target.requestId, "abortedAt");
+        this.#stampOnReply.set(request, { requestId: target.requestId, stage: "acknowledgedAt" });
+        return { cancelled };
+      }
       case "broad":
         // A model that is not (or no longer) loaded simply matches nothing: unload races are normal.
         return { cancelled: registry.cancel(target.kind ? { modelId: target.modelId, kind: target.kind } : { modelId: target.modelId }, reason, scope) };
@@ -299,7 +318,7 @@ export class Dispatcher {
     };
   }
 
-  #reply(request: RPC.IncomingRequest, reply: CallReply): void {
+  #reply(request: RPC.IncomingRequest, reply: CallReply, release?: () => void): void {
     let encoded: Buffer;
     try {
       encoded = encodeJson(reply);
@@ -311,6 +330,10 @@ export class Dispatcher {
       request.reply(encoded);
     } catch {
       // The channel is gone (client died); the process exits on the socket's close.
+    } finally {
+      release?.();
     }
+    const stamp = this.#stampOnReply.get(request);
+    if (stamp !== undefined) this.#options.services.cancelTimeline.stamp(stamp.requestId, stamp.stage);
   }
 }

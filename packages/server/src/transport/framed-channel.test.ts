@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { Duplex } from "node:stream";
 import { createFramedChannel } from "@rein/protocol";
 import RPC from "bare-rpc";
 import { describe, expect, it } from "vitest";
@@ -67,5 +68,87 @@ describe("bare-rpc behind a framed channel", () => {
     expect(channel.refusedFrames).toBe(count);
     expect(guarded._pendingResponses.size + guarded._pendingRequests.size).toBe(0);
     clientSide.destroy();
+  });
+});
+
+describe("held writes", () => {
+  /** An inner stream that records each write call (a `writev` of several frames is one entry). */
+  function recordingInner(): { inner: Duplex; calls: Buffer[][] } {
+    const calls: Buffer[][] = [];
+    const inner = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        calls.push([chunk]);
+        callback();
+      },
+      writev(chunks: { chunk: Buffer }[], callback) {
+        calls.push(chunks.map((entry) => entry.chunk));
+        callback();
+      },
+    });
+    return { inner, calls };
+  }
+
+  it("frames written while writes are held reach the inner stream in one write call, in order, once released", async () => {
+    const { inner, calls } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const rpc = new RPC(channel as unknown as RpcStream, () => undefined);
+    const release = channel.holdWrites();
+    for (const text of ["one", "two", "three"]) rpc.event(7).send(Buffer.from(text));
+    expect(calls).toEqual([]);
+    release();
+    release();
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(1);
+    expect(Buffer.concat(calls[0]!).toString("latin1")).toMatch(/one.*two.*three/s);
+  });
+
+  it("without a hold, the frames of one turn (bare-rpc writes each as header + body) leave in one write on the next tick", async () => {
+    const { inner, calls } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const rpc = new RPC(channel as unknown as RpcStream, () => undefined);
+    for (const text of ["one", "two", "three"]) rpc.event(7).send(Buffer.from(text));
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toHaveLength(6);
+    rpc.event(7).send(Buffer.from("four"));
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a hold keeps frames of later turns together until it is released", async () => {
+    const { inner, calls } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const rpc = new RPC(channel as unknown as RpcStream, () => undefined);
+    const release = channel.holdWrites();
+    rpc.event(7).send(Buffer.from("one"));
+    await new Promise((resolve) => setImmediate(resolve));
+    rpc.event(7).send(Buffer.from("two"));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([]);
+    release();
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(1);
+  });
+
+  it("flushWrites sends this run's frames at once (a goodbye before a synchronous exit), and the next tick adds no write", async () => {
+    const { inner, calls } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const rpc = new RPC(channel as unknown as RpcStream, () => undefined);
+    rpc.event(7).send(Buffer.from("goodbye"));
+    expect(calls).toEqual([]);
+    channel.flushWrites();
+    expect(calls).toHaveLength(1);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toHaveLength(1);
+  });
+
+  it("a hold on a destroyed stream is a no-op, and releasing it later throws nothing", () => {
+    const { inner } = recordingInner();
+    const channel = createFramedChannel(inner, { onViolation: () => undefined });
+    const release = channel.holdWrites();
+    inner.destroy();
+    expect(() => release()).not.toThrow();
+    expect(() => channel.holdWrites()()).not.toThrow();
   });
 });

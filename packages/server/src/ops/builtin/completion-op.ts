@@ -66,6 +66,7 @@ export const completionOp = defineOp({
     if (needsChatTurns(input, model)) {
       try {
         const outcome = await runChatCompletion({ context, input, sequence, deltas, thoughts });
+        context.services.cancelTimeline.stamp(context.requestId, "nativeStoppedAt");
         countTokens(context.services.metrics, outcome.stats);
         return { ...outcome, stopReason: stopped(outcome.stopReason), cancelReason: context.request.cancelCause };
       } finally {
@@ -89,6 +90,8 @@ export const completionOp = defineOp({
     } finally {
       deltas.flush();
     }
+    // The engine is back: whatever native step a cancel found running has finished (diagnostics, see CancelTimeline).
+    context.services.cancelTimeline.stamp(context.requestId, "nativeStoppedAt");
     countTokens(context.services.metrics, result.stats);
     return { text: result.text, stopReason: stopped(result.stopReason), stats: result.stats, cancelReason: context.request.cancelCause };
   },
