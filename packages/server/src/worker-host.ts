@@ -145,7 +145,13 @@ export class WorkerHost {
           if (config.forwardLogs === true) this.setLogSink((message) => sendEvent(Event.log, message));
         }
         // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
-        setImmediate(warmUpEngine);
+        setImmediate(() =>
+          warmUpEngine({
+            cacheDir: this.services.cacheDir,
+            // inspect() shows how the binding started: node-llama-cpp's tested getLlama(), or a binary it tested before.
+            onStarted: (how) => this.services.metrics.set(how === "recorded" ? "engine.recordedBinaryStarts" : "engine.testedBinaryStarts", 1),
+          }),
+        );
       },
     });
     let closedResolve!: () => void;
