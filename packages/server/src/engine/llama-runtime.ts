@@ -100,9 +100,13 @@ async function startLlama(loaded: LlamaEngine, options: LlamaRuntimeOptions): Pr
 /**
  * Starts loading the engine and the llama.cpp binding in the background, so the first `loadModel`
  * does not pay for them. A failure here is not reported: the first real use fails with it instead.
+ * Resolves (never rejects) when the attempt is over.
  */
-export function warmUpEngine(options: LlamaRuntimeOptions = {}): void {
-  getLlamaRuntime(options).catch(() => undefined);
+export function warmUpEngine(options: LlamaRuntimeOptions = {}): Promise<void> {
+  return getLlamaRuntime(options).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** node-llama-cpp's version, read from its package.json: the handshake reports it without importing the engine. */

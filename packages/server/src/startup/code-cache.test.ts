@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCachedScript } from "./code-cache.ts";
+import { compileCachedScript } from "./code-cache.ts";
 
 /** A CommonJS script that reports what it saw through a global, as the worker bundle reports through its pipe. */
 const script = (marker: string) => `
@@ -16,6 +16,7 @@ interface Seen {
   hasRequire: boolean;
 }
 const seen = () => (globalThis as { __codeCacheTest?: Seen }).__codeCacheTest;
+const importModule = (specifier: string) => import(specifier);
 
 /**
  * V8 keeps compiled scripts in memory per process, keyed by source and file name: a second start from the same
@@ -28,16 +29,7 @@ async function restartFrom(file: string, name: string): Promise<string> {
   return copy;
 }
 
-async function waitForFile(directory: string): Promise<string[]> {
-  // The write is a timer in the same process: poll its result (bounded by the test timeout), no fixed sleep.
-  for (;;) {
-    const names = await readdir(directory).catch(() => [] as string[]);
-    if (names.some((name) => name.endsWith(".bin"))) return names;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-describe("runCachedScript", () => {
+describe("compileCachedScript", () => {
   let directory: string;
   let file: string;
   let cacheDir: string;
@@ -52,62 +44,63 @@ describe("runCachedScript", () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it("runs the script with require, __filename and the lent import(), then writes a cache that the next start accepts", async () => {
+  it("runs the script with require, __filename and the lent import(), writes a cache once, and the next start accepts it", async () => {
     const imported: string[] = [];
-    const importModule = (specifier: string) => {
-      imported.push(specifier);
-      return import(specifier);
-    };
-    const first = runCachedScript({ file, cacheDir, importModule, writeAfterMs: 0 });
+    const first = compileCachedScript({ file, cacheDir, importModule: (specifier) => (imported.push(specifier), import(specifier)) });
     expect(first.cache).toBe("absent");
+    first.run();
+    first.run();
     expect(seen()).toEqual({ marker: "first", filename: file, hasRequire: true });
     expect(imported).toEqual(["node:os"]);
-    const names = await waitForFile(cacheDir);
-    expect(names).toEqual([path.basename(first.cacheFile)]);
+    expect(first.writeCache()).toBe(true);
+    expect(first.writeCache()).toBe(false);
+    expect(await readdir(cacheDir)).toEqual([path.basename(first.cacheFile)]);
     expect(first.cacheFile).toContain(`worker-${process.versions.node}-${process.arch}-`);
 
-    const second = runCachedScript({ file: await restartFrom(file, "restart.cjs"), cacheDir, importModule, writeAfterMs: 0 });
-    expect(second).toEqual({ cache: "accepted", cacheFile: first.cacheFile });
+    const second = compileCachedScript({ file: await restartFrom(file, "restart.cjs"), cacheDir, importModule });
+    expect(second.cache).toBe("accepted");
+    expect(second.cacheFile).toBe(first.cacheFile);
+    expect(second.writeCache()).toBe(false);
+    second.run();
     expect(seen()?.marker).toBe("first");
   });
 
   it("a changed script gets a cache of its own (the key hashes its bytes) and the old one is dropped", async () => {
-    const first = runCachedScript({ file, cacheDir, importModule: (specifier) => import(specifier), writeAfterMs: 0 });
-    await waitForFile(cacheDir);
+    const first = compileCachedScript({ file, cacheDir, importModule });
+    first.writeCache();
     // Same length, different bytes: V8's own check (the source length) would not notice.
     await writeFile(file, script("other"));
-    const second = runCachedScript({ file, cacheDir, importModule: (specifier) => import(specifier), writeAfterMs: 0 });
+    const second = compileCachedScript({ file, cacheDir, importModule });
     expect(second.cache).toBe("absent");
     expect(second.cacheFile).not.toBe(first.cacheFile);
+    second.run();
     expect(seen()?.marker).toBe("other");
-    for (;;) {
-      const names = await readdir(cacheDir);
-      if (names.length === 1 && names[0] === path.basename(second.cacheFile)) break;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    second.writeCache();
+    expect(await readdir(cacheDir)).toEqual([path.basename(second.cacheFile)]);
   });
 
   it("a corrupt cache is rejected, the script still runs, and the cache is rewritten", async () => {
-    const first = runCachedScript({ file, cacheDir, importModule: (specifier) => import(specifier), writeAfterMs: 0 });
-    await waitForFile(cacheDir);
+    const first = compileCachedScript({ file, cacheDir, importModule });
+    first.writeCache();
     const good = await readFile(first.cacheFile);
     await writeFile(first.cacheFile, Buffer.alloc(good.length, 7));
-    const second = runCachedScript({ file: await restartFrom(file, "restart.cjs"), cacheDir, importModule: (specifier) => import(specifier), writeAfterMs: 0 });
+    const second = compileCachedScript({ file: await restartFrom(file, "restart.cjs"), cacheDir, importModule });
     expect(second.cache).toBe("rejected");
+    second.run();
     expect(seen()?.marker).toBe("first");
-    for (;;) {
-      const bytes = await readFile(second.cacheFile);
-      if (bytes[0] !== 7) break;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(runCachedScript({ file: await restartFrom(file, "third-start.cjs"), cacheDir, importModule: (specifier) => import(specifier), writeAfterMs: 0 }).cache).toBe("accepted");
+    expect(second.writeCache()).toBe(true);
+    expect((await readFile(second.cacheFile))[0]).not.toBe(7);
+    expect(compileCachedScript({ file: await restartFrom(file, "third-start.cjs"), cacheDir, importModule }).cache).toBe("accepted");
   });
 
   it("a cache directory that cannot be created costs only the cache", async () => {
     const blocked = path.join(directory, "a-file");
     await writeFile(blocked, "");
-    const result = runCachedScript({ file, cacheDir: path.join(blocked, "cache"), importModule: (specifier) => import(specifier), writeAfterMs: 0 });
+    const result = compileCachedScript({ file, cacheDir: path.join(blocked, "cache"), importModule });
     expect(result.cache).toBe("absent");
+    result.run();
     expect(seen()?.marker).toBe("first");
+    expect(result.writeCache()).toBe(false);
+    expect(await readdir(directory)).not.toContain("cache");
   });
 });

@@ -14,29 +14,37 @@ export interface CachedScriptOptions {
   cacheDir: string;
   /** `import()` for the script, which it sees as `__reinImport`: a `vm.Script` has no module loader of its own (see import-module.ts). */
   importModule: (specifier: string) => Promise<unknown>;
-  /** How long after the start the cache is written (it then holds the functions the start compiled). Default 1 s. */
-  writeAfterMs?: number;
 }
 
-export interface CachedScriptResult {
+export interface CachedScript {
+  /** Whether V8 took the cache for this compile. */
   cache: CodeCacheUse;
   /** The cache file for this script, this Node version and this architecture. */
   cacheFile: string;
+  /** Runs the script (once). */
+  run(): void;
+  /**
+   * Writes the cache when this start had none or a rejected one (idempotent): called once the start's work is
+   * done, so it holds the functions the start compiled, not only the top level. False when nothing was written.
+   */
+  writeCache(): boolean;
 }
 
 /**
- * Runs a CommonJS script with a V8 code cache, so a new process skips most of the parse and compile of a large
- * bundle (Node 20 has no `module.enableCompileCache()`). The cache is keyed by the Node version, the architecture
- * and a hash of the script's bytes (V8 itself only checks the source's length); a rejected or unreadable cache is
- * ignored and replaced. It is written once, `writeAfterMs` after a start that had none, atomically (a temporary
- * file renamed into place), from a timer that never keeps the process alive; writing errors are ignored.
+ * Compiles a CommonJS script with a V8 code cache, so a new process skips most of the parse and compile of a
+ * large bundle (Node 20 has no `module.enableCompileCache()`). The cache is keyed by the Node version, the
+ * architecture and a hash of the script's bytes (V8 itself only checks the source's length and its flags); a
+ * rejected or unreadable cache is ignored and replaced. Writing is atomic (a temporary file renamed into place),
+ * and a failure to write only costs the next start its cache.
  *
  * @example
  * ```ts
- * runCachedScript({ file: "/app/dist/worker-bundle.cjs", cacheDir: "/home/ada/.cache/rein/code-cache", importModule: (specifier) => import(specifier) });
+ * const script = compileCachedScript({ file: "/app/dist/worker-bundle.cjs", cacheDir: "/home/ada/.cache/rein/code-cache", importModule: (specifier) => import(specifier) });
+ * script.run();
+ * setImmediate(() => script.writeCache());
  * ```
  */
-export function runCachedScript(options: CachedScriptOptions): CachedScriptResult {
+export function compileCachedScript(options: CachedScriptOptions): CachedScript {
   const source = readFileSync(options.file);
   const key = createHash("sha256").update(source).digest("hex").slice(0, 20);
   const prefix = `worker-${process.versions.node}-${process.arch}-`;
@@ -46,14 +54,25 @@ export function runCachedScript(options: CachedScriptOptions): CachedScriptResul
   const wrapped = `(function (exports, require, module, __filename, __dirname, __reinImport) {${source.toString("utf8")}\n})`;
   const script = new vm.Script(wrapped, { filename: options.file, cachedData });
   const cache: CodeCacheUse = cachedData === undefined ? "absent" : script.cachedDataRejected === true ? "rejected" : "accepted";
-  type Wrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, importModule: (specifier: string) => Promise<unknown>) => void;
-  const run = script.runInThisContext() as Wrapper;
-  const module = { exports: {} };
-  run.call(module.exports, module.exports, createRequire(options.file), module, options.file, path.dirname(options.file), options.importModule);
-  if (cache !== "accepted") {
-    setTimeout(() => writeCache({ script, cacheFile, prefix }), options.writeAfterMs ?? 1_000).unref();
-  }
-  return { cache, cacheFile };
+  let ran = false;
+  let written = cache === "accepted";
+  return {
+    cache,
+    cacheFile,
+    run() {
+      if (ran) return;
+      ran = true;
+      type Wrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, importModule: (specifier: string) => Promise<unknown>) => void;
+      const wrapper = script.runInThisContext() as Wrapper;
+      const module = { exports: {} };
+      wrapper.call(module.exports, module.exports, createRequire(options.file), module, options.file, path.dirname(options.file), options.importModule);
+    },
+    writeCache() {
+      if (written) return false;
+      written = true;
+      return writeCache({ script, cacheFile, prefix });
+    },
+  };
 }
 
 function readOptional(file: string): Buffer | undefined {
@@ -64,7 +83,7 @@ function readOptional(file: string): Buffer | undefined {
   }
 }
 
-function writeCache(options: { script: vm.Script; cacheFile: string; prefix: string }): void {
+function writeCache(options: { script: vm.Script; cacheFile: string; prefix: string }): boolean {
   const directory = path.dirname(options.cacheFile);
   const temporary = `${options.cacheFile}.${process.pid}.tmp`;
   try {
@@ -75,11 +94,13 @@ function writeCache(options: { script: vm.Script; cacheFile: string; prefix: str
     for (const name of readdirSync(directory)) {
       if (name.startsWith(options.prefix) && name.endsWith(".bin") && name !== path.basename(options.cacheFile)) unlinkSync(path.join(directory, name));
     }
+    return true;
   } catch {
     try {
       unlinkSync(temporary);
     } catch {
       // Nothing was written.
     }
+    return false;
   }
 }
