@@ -15,6 +15,10 @@ interface BinaryRecord {
 
 async function startAndComplete(cacheDir: string): Promise<{ text: string; metrics: Record<string, number> }> {
   await using client = createTestClient({ cacheDir });
+  return complete(client);
+}
+
+async function complete(client: ReturnType<typeof createTestClient>): Promise<{ text: string; metrics: Record<string, number> }> {
   const modelId = await client.loadModel({ modelSrc: await tinyModel() });
   const run = client.completion({ modelId, history: history("Say something."), maxTokens: 24, temperature: 0 });
   const text = await run.text;
@@ -59,6 +63,22 @@ describe("the engine's start in a fresh worker", () => {
     expect(started.metrics["engine.testedBinaryStarts"]).toBe(1);
     expect(started.metrics["engine.recordedBinaryStarts"]).toBeUndefined();
     expect(JSON.parse(await readFile(recordFile(), "utf8"))).toEqual(record);
+  });
+
+  it.runIf(recordable)("REIN_LLAMA_BINARY_TEST=always runs the test on every start, with a valid record present", async () => {
+    const previous = process.env.REIN_LLAMA_BINARY_TEST;
+    process.env.REIN_LLAMA_BINARY_TEST = "always";
+    // The worker inherits the environment when ready() spawns it.
+    await using client = createTestClient({ cacheDir: cache.path });
+    try {
+      await client.ready();
+    } finally {
+      if (previous === undefined) delete process.env.REIN_LLAMA_BINARY_TEST;
+      else process.env.REIN_LLAMA_BINARY_TEST = previous;
+    }
+    const started = await complete(client);
+    expect(started.metrics["engine.testedBinaryStarts"]).toBe(1);
+    expect(started.metrics["engine.recordedBinaryStarts"]).toBeUndefined();
   });
 
   it.runIf(recordable)("a record that is not valid JSON is ignored the same way", async () => {

@@ -58,7 +58,8 @@ export interface LlamaRuntimeOptions {
  * On Linux, `getLlama()` tests a prebuilt binary in a child process before every load (~0.6-1 s of CPU, most of
  * a cold start). On the CPU path the worker records the binary a tested start loaded (per user, keyed by the
  * Node, node-llama-cpp, OS and CPU versions and the binary's size and mtime) and later loads that same binary
- * without the test; anything that does not match, or a GPU request, goes through `getLlama()` again.
+ * without the test; anything that does not match, a GPU request, or `REIN_LLAMA_BINARY_TEST=always` goes through
+ * `getLlama()` again.
  */
 export function getLlamaRuntime(options: LlamaRuntimeOptions = {}): Promise<Llama> {
   llamaPromise ??= loadEngine()
@@ -74,9 +75,15 @@ async function startLlama(loaded: LlamaEngine, options: LlamaRuntimeOptions): Pr
   const gpu = process.env.REIN_GPU === "auto" ? "auto" : false;
   const logLevel = loaded.LlamaLogLevel.error;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  // Only where getLlama() would test a prebuilt CPU binary, only for the release whose internals we mirror, and
-  // not while node-llama-cpp's debug mode (which changes what getLlama() passes on) is asked for.
-  const recordable = gpu === false && process.platform === "linux" && engineVersion() === MIRRORED_NODE_LLAMA_CPP && !process.env.NODE_LLAMA_CPP_DEBUG;
+  // Only where getLlama() would test a prebuilt CPU binary, only for the release whose internals we mirror, not
+  // while node-llama-cpp's debug mode (which changes what getLlama() passes on) is asked for, and not when the
+  // operator wants the test on every start (REIN_LLAMA_BINARY_TEST=always).
+  const recordable =
+    gpu === false &&
+    process.platform === "linux" &&
+    engineVersion() === MIRRORED_NODE_LLAMA_CPP &&
+    !process.env.NODE_LLAMA_CPP_DEBUG &&
+    process.env.REIN_LLAMA_BINARY_TEST !== "always";
   const key = recordable ? currentBinaryKey(MIRRORED_NODE_LLAMA_CPP) : undefined;
   const record = key ? await readBinaryRecord({ cacheDir, key }) : undefined;
   if (record) {
