@@ -15,7 +15,7 @@ interface BinaryRecord {
 
 async function startAndComplete(cacheDir: string): Promise<{ text: string; metrics: Record<string, number> }> {
   await using client = createTestClient({ cacheDir });
-  return complete(client);
+  return await complete(client);
 }
 
 async function complete(client: ReturnType<typeof createTestClient>): Promise<{ text: string; metrics: Record<string, number> }> {
