@@ -1,17 +1,44 @@
-// Bundles the worker process entry into one file (dist/worker-bundle.js), run by `npm run build` after tsc.
-// Why: a worker that loads ~200 small ES modules (ours, zod, bare-rpc) spends most of its start in Node's module
-// loader; one file answers the handshake in about half the time (measured in bench/, "cold start").
+// Bundles the worker process entry into one CommonJS file (dist/worker-bundle.cjs), run by `npm run build` after tsc.
+// Why one file: a worker that loads ~200 small ES modules (ours, zod, bare-rpc) spends most of its start in Node's
+// module loader; one file answers the handshake in about half the time (measured in bench/, "cold start").
+// Why CommonJS: dist/worker-start.js runs it as a vm.Script with a V8 code cache, which Node 20 offers for scripts
+// only (no module.enableCompileCache() before Node 22); `import.meta.url` becomes the bundle's own file URL.
 // node-llama-cpp stays external: it is native, large, and loaded only after the handshake. PGlite (WASM + data
 // files it finds beside its own module) is never reached from the entry: the RAG store thread loads it, and that
 // thread runs dist/store/store-thread-main.js (tsc's output, found next to the bundle), not this bundle.
 import { build } from "esbuild";
 
+// A vm.Script's own import() needs --experimental-vm-modules on Node 20: the bundle's dynamic imports go through
+// the `__reinImport` that dist/worker-start.js (an ES module) hands the script (see src/startup/import-module.ts).
+const loaderImport = {
+  name: "rein-loader-import",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]startup[\\/]import-module\.js$/ }, () => ({
+      contents: "export function importModule(specifier) { return __reinImport(specifier); }",
+      loader: "js",
+    }));
+  },
+};
+
+// zod's `z` namespace re-exports all ~40 of its locales (`z.locales`), which esbuild cannot drop: ~260 KB of the
+// bundle that the worker never uses (zod configures `en` itself, and neither we nor the bundled code ask for another).
+// Op modules bring their own zod. Measured: 635 -> 374 KB; a few ms per start with the code cache, more without.
+const englishOnly = {
+  name: "rein-zod-english-only",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   entryPoints: ["dist/worker-entry.js"],
-  outfile: "dist/worker-bundle.js",
+  outfile: "dist/worker-bundle.cjs",
   bundle: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
   external: ["node-llama-cpp", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"],
   minify: true,
@@ -19,6 +46,7 @@ await build({
   sourcesContent: true,
   legalComments: "linked",
   logLevel: "warning",
-  // Bundled CommonJS dependencies (bare-rpc's) call require(): give the ES module bundle one.
-  banner: { js: 'import { createRequire as __reinCreateRequire } from "node:module"; const require = __reinCreateRequire(import.meta.url);' },
+  define: { "import.meta.url": "__reinBundleUrl" },
+  banner: { js: 'var __reinBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [loaderImport, englishOnly],
 });

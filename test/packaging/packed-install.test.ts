@@ -5,7 +5,7 @@
  * with an op module written in TypeScript, which the worker runs through tsx (an app that runs under tsx).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testModelPath } from "@rein/test-model";
@@ -73,8 +73,8 @@ describe("the packed packages, installed into a fresh project", () => {
     const { stdout, stderr, status } = runNode("esm-app.mjs");
     expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^loaded rein-test-model-tiny/m);
-    // The built worker entry under plain node: no --import, no tsx, no conditions.
-    expect(stdout).toMatch(/^worker \S*node_modules\/@rein\/server\/dist\/worker-bundle\.js$/m);
+    // The built worker entry under plain node: no --import, no tsx, no conditions (only the young-generation size).
+    expect(stdout).toMatch(/^worker --min-semi-space-size=16 \S*node_modules\/@rein\/server\/dist\/worker-start\.js$/m);
     expect(stdout).toContain("stopReason=cancelled");
     expect(stdout).toContain("rejected code=52419 cancelled=true partialMatches=true");
     expect(stdout).toContain("custom op cba");
@@ -97,7 +97,15 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^completed stopReason=(eos|length) hasText=true$/m);
     expect(stdout).toContain("invalid code=50001 isInstance=true table=true");
+    expect(stdout).toMatch(/^start codeCache=(absent|accepted) engine=(tested|recorded)$/m);
     expect(stdout).toMatch(/closed\n$/);
+  });
+
+  it("a second start finds the first one's start-up caches in the cache dir: the bundle's V8 code cache, and (Linux) the tested llama.cpp binary", () => {
+    const { stdout, stderr, status } = runNode("cjs-app.cjs");
+    expect(status, stderr).toBe(0);
+    expect(stdout).toContain(`start codeCache=accepted engine=${process.platform === "linux" ? "recorded" : "tested"}`);
+    expect(readdirSync(path.join(temp.path, "cache", "code-cache")).filter((name) => name.endsWith(".bin"))).toHaveLength(1);
   });
 
   it.each([
@@ -184,12 +192,12 @@ describe("a remote-only app", () => {
 // Here, in the file that builds dist/ first: a second file reading dist/ while this one rebuilds it would race.
 describe("the built SDK", () => {
   it("runs TypeScript op modules through tsx in the worker, without the repository's source condition", () => {
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: repositoryRoot, env: plainEnvironment({ REIN_THREADS: "1" }), encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: repositoryRoot, env: plainEnvironment({ REIN_CACHE_DIR: path.join(temp.path, "repository-cache"), REIN_THREADS: "1" }), encoding: "utf8", timeout: 60_000 });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain("streamed abc");
     const worker = /^worker (.*)$/m.exec(result.stdout)?.[1] ?? "";
     expect(worker).toMatch(/--import file:\S*tsx\S*/);
     expect(worker).not.toContain("@rein/source");
-    expect(worker).toMatch(/packages\/server\/dist\/worker-bundle\.js/);
+    expect(worker).toMatch(/packages\/server\/dist\/worker-start\.js/);
   });
 });

@@ -5,6 +5,7 @@ import RPC from "bare-rpc";
 import { defaultCacheDir } from "./download/default-cache-dir.ts";
 import { DownloadManager } from "./download/index.ts";
 import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
+import { workerStart } from "./startup/worker-start-info.ts";
 import { ModelStore } from "./engine/model-store.ts";
 import { defaultPolicies } from "./default-policies.ts";
 import { endGroup } from "./ops/builtin/group-op.ts";
@@ -105,6 +106,9 @@ export class WorkerHost {
     this.#remoteAccess = options.remoteAccess ?? {};
     this.#ownerQuota = options.maxRequestsPerOwner === undefined ? undefined : new OwnerQuota(options.maxRequestsPerOwner);
     this.#configure = createConfigure({ ops: this.#ops, services: this.services, setForwardLogs: () => undefined });
+    // The built worker says how its bundle was compiled (accepted, rejected or absent V8 code cache).
+    const start = workerStart();
+    if (start) this.services.metrics.set(`worker.codeCache.${start.codeCache}`, 1);
   }
 
   /** Where lifecycle lines go (the local client's logger, the server's console); `undefined` drops them. */
@@ -153,7 +157,16 @@ export class WorkerHost {
           if (config.forwardLogs === true) this.setLogSink((message) => sendEvent(Event.log, message));
         }
         // The handshake reply goes out first; node-llama-cpp loads right after, while the client gets ready.
-        setImmediate(warmUpEngine);
+        setImmediate(() => {
+          const warm = warmUpEngine({
+            cacheDir: this.services.cacheDir,
+            // inspect() shows how the binding started: node-llama-cpp's tested getLlama(), or a binary it tested before.
+            onStarted: (how) => this.services.metrics.set(how === "recorded" ? "engine.recordedBinaryStarts" : "engine.testedBinaryStarts", 1),
+          });
+          // The built worker's V8 code cache, written once the start's work is done (it then holds what the
+          // handshake and the engine start compiled), and before the first load has to share the CPU with it.
+          void warm.finally(() => workerStart()?.writeCodeCache());
+        });
       },
     });
     let closedResolve!: () => void;

@@ -32,6 +32,13 @@ describe("the worker's start path", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("the built worker's loader (worker-start.ts, which runs the bundle of worker-entry.ts) imports no engine either", () => {
+    const files = staticGraph(path.join(sourceDirectory, "worker-start.ts"));
+    expect(files.map((file) => path.relative(sourceDirectory, file))).toContain(path.join("startup", "code-cache.ts"));
+    const offenders = files.filter((file) => engineValueImport.test(readFileSync(file, "utf8"))).map((file) => path.relative(sourceDirectory, file));
+    expect(offenders).toEqual([]);
+  });
+
   it("never loads PGlite: the RAG store's database lives in its own thread, started by the first RAG op", () => {
     const files = staticGraph(path.join(sourceDirectory, "worker-entry.ts"));
     const pglite = /["']@electric-sql\/pglite(?:-pgvector)?["']/;

@@ -16,8 +16,14 @@ const identifierSchema = z.string().min(1, "must not be empty").max(256, "is lon
 const nonBlankText = (limit: number) =>
   z
     .string()
-    .max(limit, `is longer than ${limit.toLocaleString("en-US")} characters`)
+    .max(limit, `is longer than ${groupThousands(limit)} characters`)
     .refine((value) => value.trim().length > 0, { message: "must contain text (it is empty or only whitespace)" });
+
+// Not toLocaleString: its first call loads ICU's number formatting, ~30 ms of every worker start (these schemas are
+// built when the worker loads).
+function groupThousands(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
 
 /** Flat metadata: scalars only, so a filter is a plain equality per key (`metadata @> filter` in SQL). */
 export const ragMetadataSchema = z.record(z.string().min(1, "keys must not be empty"), z.union([z.string(), z.number().finite(), z.boolean(), z.null()], { message: "must be a string, number, boolean or null" }));

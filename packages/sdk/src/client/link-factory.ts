@@ -1,3 +1,4 @@
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvalidInputError, type WorkerConfig } from "@rein/protocol";
 import { openPeerLink } from "../transport/peer-link.ts";
@@ -41,7 +42,15 @@ export function planLink(options: ClientOptions): LinkPlan {
   const opModules = options.opModules?.map((source) => (source instanceof URL ? fileURLToPath(source) : source));
   return {
     remote: false,
-    openLink: async () => spawnProcessLink({ workerEntry: options.workerEntry, stdio: options.workerStdio, opModules }),
+    openLink: async () =>
+      spawnProcessLink({
+        workerEntry: options.workerEntry,
+        stdio: options.workerStdio,
+        opModules,
+        // The worker reads its start-up caches (the V8 code cache) before the handshake brings the config: it
+        // finds the client's cache dir in its environment too.
+        env: options.cacheDir === undefined ? undefined : { ...process.env, REIN_CACHE_DIR: path.resolve(options.cacheDir) },
+      }),
     config: {
       policies: options.policies,
       defaultThreads: options.threads !== undefined ? clampThreads(options.threads, "createClient({ threads })") : clampThreads(defaultThreadCount(), "REIN_THREADS"),

@@ -25,6 +25,13 @@ export interface SpawnWorkerOptions {
   stdio?: "inherit" | "ignore";
 }
 
+/**
+ * A young generation that starts at 16 MiB: the worker allocates ~10 MiB while it loads, which with V8's default
+ * (1 MiB, grown step by step) costs five scavenges, 10-25 ms of a start that is ~100 ms of Node itself. The
+ * worker's V8 code cache is made under the same flag, so it still matches (V8 keys a cache by the flags).
+ */
+const HEAP_ARGUMENTS = ["--min-semi-space-size=16"];
+
 const isTypeScript = (file: string) => /\.[mc]?ts$/.test(file);
 const RUNNING_FROM_SOURCE = isTypeScript(new URL(import.meta.url).pathname);
 
@@ -37,7 +44,7 @@ const RUNNING_FROM_SOURCE = isTypeScript(new URL(import.meta.url).pathname);
  */
 export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
   const entry = options.workerEntry ?? locateWorkerEntry();
-  const child = spawn(process.execPath, [...nodeArguments(entry, options.opModules ?? []), path.resolve(entry)], {
+  const child = spawn(process.execPath, [...HEAP_ARGUMENTS, ...nodeArguments(entry, options.opModules ?? []), path.resolve(entry)], {
     stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit", "pipe"],
     env: options.env ?? process.env,
   });

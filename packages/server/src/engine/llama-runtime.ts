@@ -1,5 +1,10 @@
 import { createRequire } from "node:module";
+import path from "node:path";
 import type { Llama } from "node-llama-cpp";
+import { defaultCacheDir } from "../download/default-cache-dir.ts";
+import { importModule } from "../startup/import-module.ts";
+import { claimBinaryRecord, currentBinaryKey, isFile, loadedBindingPath, readBinaryRecord, writeBinaryRecord } from "./llama-binary-record.ts";
+import { MIRRORED_NODE_LLAMA_CPP, startTestedBinary } from "./tested-binary-start.ts";
 
 /** node-llama-cpp's module namespace, as `import("node-llama-cpp")` gives it. */
 export type LlamaEngine = typeof import("node-llama-cpp");
@@ -14,7 +19,7 @@ let llamaPromise: Promise<Llama> | undefined;
  * ({@link warmUpEngine}): nothing on the worker's start path imports node-llama-cpp statically.
  */
 export function loadEngine(): Promise<LlamaEngine> {
-  enginePromise ??= import("node-llama-cpp").then(
+  enginePromise ??= importModule<LlamaEngine>("node-llama-cpp").then(
     (loaded) => (engine = loaded),
     (error: unknown) => {
       enginePromise = undefined;
@@ -33,23 +38,32 @@ export function loadedEngine(): LlamaEngine {
   return engine;
 }
 
+/** How the process-wide binding was started: node-llama-cpp's tested `getLlama()`, or a binary it tested before. */
+export type EngineStart = "tested" | "recorded";
+
+export interface LlamaRuntimeOptions {
+  /** Where the record of the last tested binary lives (the worker's cache dir); default: the per-user cache dir. */
+  cacheDir?: string;
+  /** Called once the binding is up, with how it started. */
+  onStarted?: (how: EngineStart) => void;
+}
+
 /**
- * The process-wide llama.cpp binding, loaded on first use.
+ * The process-wide llama.cpp binding, loaded on first use (the first caller's options apply).
  * `build: "never"` makes a broken prebuilt binary fail fast with
  * `NoBinaryFoundError` instead of silently compiling llama.cpp for minutes.
  * GPU use is opt-in through `REIN_GPU=auto` so tests and CI behave the same on
  * every machine.
+ *
+ * On Linux, `getLlama()` tests a prebuilt binary in a child process before every load (~0.6-1 s of CPU, most of
+ * a cold start). On the CPU path the worker records the binary a tested start loaded (per user, keyed by the
+ * Node, node-llama-cpp, OS and CPU versions and the binary's size and mtime) and later loads that same binary
+ * without the test; anything that does not match, a GPU request, or `REIN_LLAMA_BINARY_TEST=always` goes through
+ * `getLlama()` again.
  */
-export function getLlamaRuntime(): Promise<Llama> {
+export function getLlamaRuntime(options: LlamaRuntimeOptions = {}): Promise<Llama> {
   llamaPromise ??= loadEngine()
-    .then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({
-        gpu: process.env.REIN_GPU === "auto" ? "auto" : false,
-        build: "never",
-        logLevel: LlamaLogLevel.error,
-        progressLogs: false,
-      }),
-    )
+    .then((loaded) => startLlama(loaded, options))
     .catch((error: unknown) => {
       llamaPromise = undefined;
       throw error;
@@ -57,12 +71,49 @@ export function getLlamaRuntime(): Promise<Llama> {
   return llamaPromise;
 }
 
+async function startLlama(loaded: LlamaEngine, options: LlamaRuntimeOptions): Promise<Llama> {
+  const gpu = process.env.REIN_GPU === "auto" ? "auto" : false;
+  const logLevel = loaded.LlamaLogLevel.error;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  // Only where getLlama() would test a prebuilt CPU binary, only for the release whose internals we mirror, not
+  // while node-llama-cpp's debug mode (which changes what getLlama() passes on) is asked for, and not when the
+  // operator wants the test on every start (REIN_LLAMA_BINARY_TEST=always).
+  const recordable =
+    gpu === false &&
+    process.platform === "linux" &&
+    engineVersion() === MIRRORED_NODE_LLAMA_CPP &&
+    !process.env.NODE_LLAMA_CPP_DEBUG &&
+    process.env.REIN_LLAMA_BINARY_TEST !== "always";
+  const key = recordable ? currentBinaryKey(MIRRORED_NODE_LLAMA_CPP) : undefined;
+  const record = key ? await readBinaryRecord({ cacheDir, key }) : undefined;
+  if (record) {
+    await claimBinaryRecord(cacheDir);
+    try {
+      const llama = await startTestedBinary({ engine: loaded, bindingPath: record.bindingPath, logLevel });
+      await writeBinaryRecord({ cacheDir, key: record.key, bindingPath: record.bindingPath });
+      options.onStarted?.("recorded");
+      return llama;
+    } catch {
+      // Fall through to the tested path, which decides (and reports) for itself.
+    }
+  }
+  const llama = await loaded.getLlama({ gpu, build: "never", logLevel, progressLogs: false });
+  const bindingPath = key && llama.gpu === false && llama.buildType === "prebuilt" ? loadedBindingPath() : undefined;
+  if (key && bindingPath && isFile(path.join(path.dirname(bindingPath), "_nlcBuildMetadata.json"))) await writeBinaryRecord({ cacheDir, key, bindingPath });
+  options.onStarted?.("tested");
+  return llama;
+}
+
 /**
  * Starts loading the engine and the llama.cpp binding in the background, so the first `loadModel`
  * does not pay for them. A failure here is not reported: the first real use fails with it instead.
+ * Resolves (never rejects) when the attempt is over.
  */
-export function warmUpEngine(): void {
-  getLlamaRuntime().catch(() => undefined);
+export function warmUpEngine(options: LlamaRuntimeOptions = {}): Promise<void> {
+  return getLlamaRuntime(options).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** node-llama-cpp's version, read from its package.json: the handshake reports it without importing the engine. */

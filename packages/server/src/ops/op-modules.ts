@@ -1,6 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { WorkerStartFailedError } from "@rein/protocol";
+import { importModule } from "../startup/import-module.ts";
 import type { AnyOpDefinition } from "./define-op.ts";
 
 /** Adds `op` to `ops`; two ops with one name are a start failure, never a silent override. */
@@ -19,7 +20,7 @@ export async function importOps(moduleSource: string): Promise<AnyOpDefinition[]
   const specifier = /^file:/.test(moduleSource) ? moduleSource : pathToFileURL(path.resolve(moduleSource)).href;
   let exported: Record<string, unknown>;
   try {
-    exported = (await import(specifier)) as Record<string, unknown>;
+    exported = await importModule<Record<string, unknown>>(specifier);
   } catch (error) {
     throw new WorkerStartFailedError({ reason: `could not import op module ${moduleSource}: ${String(error)}`, cause: error });
   }

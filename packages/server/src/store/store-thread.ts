@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { deserializeError, OperationFailedError } from "@rein/protocol";
 import type { StoreMethod, StoreThreadData, StoreThreadReady, StoreThreadReply, StoreThreadRequest } from "./store-thread-messages.ts";
 import type { WorkspaceStore } from "./workspace-store.ts";
@@ -30,6 +30,8 @@ export function storeThreadScript(): URL {
  * the parent's `--import tsx` hooks on to worker threads, so the thread registers tsx itself first.
  */
 function startThread(script: URL, data: StoreThreadData): Worker {
+  // Loaded by the first RAG op, not at worker start (node:worker_threads costs ~5-30 ms to load).
+  const { Worker } = process.getBuiltinModule("node:worker_threads");
   if (!script.pathname.endsWith(".ts")) return new Worker(script, { workerData: data });
   // The ES module build of tsx's API (its CommonJS build cannot register the ESM hooks from a thread).
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;

@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LoadedModel } from "../../engine/loaded-model.ts";
 import type { OpContext } from "../define-op.ts";
 import { embedOne } from "./embed-op.ts";
@@ -44,7 +43,8 @@ export function addMetric(context: OpContext, name: string, value: number): void
  * cancel is answered within it.
  */
 export async function measuringEventLoop<T>(context: OpContext, body: () => Promise<T>): Promise<T> {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  // node:perf_hooks is loaded here, by the first RAG op, rather than at worker start.
+  const histogram = process.getBuiltinModule("node:perf_hooks").monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   try {
     return await body();
