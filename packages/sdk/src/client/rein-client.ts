@@ -93,8 +93,9 @@ export interface UnloadModelResult {
 
 /**
  * A Rein client: one worker process, started on first use, or a connection to
- * a Rein server (`url`). Every long call is a request with a `requestId` that
- * exists before the first await.
+ * a Rein server (`url`) or peer (`peer`); models delegated to other workers
+ * (`loadModel({ delegate })`) run there. Every long call is a request with a
+ * `requestId` that exists before the first await.
  *
  * @example
  * ```ts
@@ -112,11 +113,9 @@ export class ReinClient {
   /** Models delegated to peers, and the routes to those peers. */
   readonly #delegations: Delegations;
   readonly #mirrors: ParentMirrors;
-  readonly #options: ClientOptions;
   #removeSignalHandlers: (() => void) | undefined;
 
   constructor(options: ClientOptions = {}) {
-    this.#options = options;
     const plan = planLink(options);
     const cancelById = (requestId: string, reason: CancelReason) => this.cancel({ requestId }, reason);
     this.#local = new Route({
@@ -153,7 +152,12 @@ export class ReinClient {
   /** Launches on `route`, first making the request's parent exist there when it lives on another worker. */
   #launch(route: Route, options: LaunchOptions) {
     if (this.#delegations.peerCount > 0) {
-      const parent = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
+      let parent: unknown;
+      try {
+        parent = typeof options.parent === "string" ? options.parent : options.parent?.requestId;
+      } catch {
+        // A getter that throws: the launch refuses it by name (InvalidInputError), nothing to prepare.
+      }
       if (typeof parent === "string") this.#mirrors.prepare(parent, route);
     }
     return route.requests.launch(options);
@@ -163,12 +167,12 @@ export class ReinClient {
    * Where a call on `modelId` runs: a delegated model's peer (its input naming the peer's own id for it), or
    * the local worker. Throws InvalidInputError for a `peer` that does not fit.
    */
-  #target(modelId: unknown, peer: unknown): { route: Route; modelId: unknown } {
+  #target(modelId: unknown, peer: unknown, operation: string): { route: Route; modelId: unknown } {
     if (typeof modelId === "string" && this.#delegations.has(modelId)) {
       const target = this.#delegations.pick(modelId, peer);
       return { route: target.route, modelId: target.remoteModelId };
     }
-    if (peer !== undefined) throw new InvalidInputError({ field: "peer", reason: `applies only to a delegated model; ${String(modelId)} runs on the local worker`, operation: "call" });
+    if (peer !== undefined) throw new InvalidInputError({ field: "peer", reason: `applies only to a delegated model; ${String(modelId)} runs on the local worker`, operation });
     return { route: this.#local, modelId };
   }
 
@@ -289,7 +293,7 @@ export class ReinClient {
     let prepared;
     let target;
     try {
-      target = this.#target(rest.modelId, peer);
+      target = this.#target(rest.modelId, peer, "completion");
       prepared = prepareCompletion(rest, (id, answer) => this.#sendToolResults(id, answer), requestId);
     } catch (error) {
       // Same outcome as any invalid input: a run whose promises reject, nothing sent, no registry entry.
@@ -324,7 +328,7 @@ export class ReinClient {
     const modelId = (input as { modelId?: unknown }).modelId;
     let target;
     try {
-      target = this.#target(modelId, peer);
+      target = this.#target(modelId, peer, "embed");
     } catch (error) {
       const refused = new ClientRequest({ requestId: requestId ?? newRequestId(), op: "embed", kind: "embeddings" });
       refused.reject(error);
