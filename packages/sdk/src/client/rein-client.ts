@@ -169,7 +169,7 @@ export class ReinClient {
    */
   #target(modelId: unknown, peer: unknown, operation: string): { route: Route; modelId: unknown } {
     if (typeof modelId === "string" && this.#delegations.has(modelId)) {
-      const target = this.#delegations.pick(modelId, peer);
+      const target = this.#delegations.pick(modelId, peer, operation);
       return { route: target.route, modelId: target.remoteModelId };
     }
     if (peer !== undefined) throw new InvalidInputError({ field: "peer", reason: `applies only to a delegated model; ${String(modelId)} runs on the local worker`, operation });

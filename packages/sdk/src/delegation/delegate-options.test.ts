@@ -21,7 +21,7 @@ describe("resolveDelegation", () => {
     const pool = resolveDelegation({ peers: [keyA, keyB, { url: "ws://127.0.0.1:1/rein", apiKey: "k" }], routing: "random", bootstrap: ["127.0.0.1:49737"] });
     expect(pool.peers.map((peer) => peer.key)).toEqual([`peer:${keyA}`, `peer:${"b".repeat(64)}`, "url:ws://127.0.0.1:1/rein"]);
     expect(pool.routing).toBe("random");
-    expect(peerKeyOf(keyB, "peer")).toBe(`peer:${"b".repeat(64)}`);
+    expect(peerKeyOf(keyB, "peer", "completion")).toBe(`peer:${"b".repeat(64)}`);
   });
 
   it("names the offending field", () => {

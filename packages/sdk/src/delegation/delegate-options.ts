@@ -39,7 +39,7 @@ export interface ResolvedDelegation {
 const ROUTINGS: readonly PeerRouting[] = ["leastBusy", "roundRobin", "random"];
 const PUBLIC_KEY = /^[0-9a-f]{64}$/i;
 
-const refuse = (field: string, reason: string) => new InvalidInputError({ field, reason, operation: "loadModel" });
+const refuse = (field: string, reason: string, operation = "loadModel") => new InvalidInputError({ field, reason, operation });
 
 /**
  * Checks `loadModel({ delegate })` and names the offending field.
@@ -69,21 +69,21 @@ export function resolveDelegation(delegate: unknown): ResolvedDelegation {
 }
 
 /** Turns a call's `peer` option into the key of a pool member (for direct routing). */
-export function peerKeyOf(address: unknown, field: string): string {
-  return resolvePeer(address, field).key;
+export function peerKeyOf(address: unknown, field: string, operation: string): string {
+  return resolvePeer(address, field, operation).key;
 }
 
-function resolvePeer(address: unknown, field: string): ResolvedPeer {
+function resolvePeer(address: unknown, field: string, operation = "loadModel"): ResolvedPeer {
   if (typeof address === "string") {
-    if (!PUBLIC_KEY.test(address)) throw refuse(field, "must be a peer's public key (64 hex characters) or { url, apiKey? }");
+    if (!PUBLIC_KEY.test(address)) throw refuse(field, "must be a peer's public key (64 hex characters) or { url, apiKey? }", operation);
     const publicKey = address.toLowerCase();
     return { key: `peer:${publicKey}`, address: { publicKey } };
   }
   if (typeof address === "object" && address !== null && typeof (address as { url?: unknown }).url === "string") {
     const { url, apiKey } = address as { url: string; apiKey?: unknown };
-    if (!/^wss?:\/\//.test(url)) throw refuse(`${field}.url`, "must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/rein");
-    if (apiKey !== undefined && typeof apiKey !== "string") throw refuse(`${field}.apiKey`, "must be a string");
+    if (!/^wss?:\/\//.test(url)) throw refuse(`${field}.url`, "must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/rein", operation);
+    if (apiKey !== undefined && typeof apiKey !== "string") throw refuse(`${field}.apiKey`, "must be a string", operation);
     return { key: `url:${url}`, address: apiKey === undefined ? { url } : { url, apiKey } };
   }
-  throw refuse(field, "must be a peer's public key (64 hex characters) or { url, apiKey? }");
+  throw refuse(field, "must be a peer's public key (64 hex characters) or { url, apiKey? }", operation);
 }

@@ -120,12 +120,12 @@ export class Delegations {
    * among the peers that answer (all of them, when none does: the call then reconnects or fails typed).
    * Never a retry: a request that failed on one peer is not sent again to another.
    */
-  pick(modelId: string, peer?: unknown): DelegatedTarget {
+  pick(modelId: string, peer?: unknown, operation = "call"): DelegatedTarget {
     const model = this.#models.get(modelId)!;
     if (peer !== undefined) {
-      const key = peerKeyOf(peer, "peer");
+      const key = peerKeyOf(peer, "peer", operation);
       const member = model.members.find(({ health }) => health.route.name === key);
-      if (!member) throw new InvalidInputError({ field: "peer", reason: `is not one of the peers model ${modelId} is delegated to`, operation: "call" });
+      if (!member) throw new InvalidInputError({ field: "peer", reason: `is not one of the peers model ${modelId} is delegated to`, operation });
       member.health.noteSent(member.remoteModelId);
       return { route: member.health.route, remoteModelId: member.remoteModelId };
     }
