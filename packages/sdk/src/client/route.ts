@@ -21,8 +21,6 @@ export interface RouteOptions {
   cancelById: (requestId: string, reason: CancelReason) => Promise<unknown>;
   /** The worker went away; every call sent to it has settled with `error`. */
   onGone?: (error: ReinError) => void;
-  /** A fresh connection is ready, after a loss (its models were loaded again first, when asked). */
-  onRestored?: () => void;
 }
 
 /**
@@ -61,18 +59,16 @@ export class Route {
         if (!options.reloadModels) this.models.clear();
         options.onGone?.(error);
       },
-      afterRestart: async (connection) => {
-        if (options.reloadModels) {
-          await this.models.reload(connection, (modelId, error) =>
-            logger?.({
-              level: "warn",
-              message: `model ${modelId} could not be loaded again on ${this.name} after its worker restarted: ${error instanceof Error ? error.message : String(error)}`,
-              data: { modelId },
-            }),
-          );
-        }
-        options.onRestored?.();
-      },
+      afterRestart: options.reloadModels
+        ? (connection) =>
+            this.models.reload(connection, (modelId, error) =>
+              logger?.({
+                level: "warn",
+                message: `model ${modelId} could not be loaded again on ${this.name} after its worker restarted: ${error instanceof Error ? error.message : String(error)}`,
+                data: { modelId },
+              }),
+            )
+        : undefined,
     });
     this.requests = new RequestLauncher(this.supervisor, options.cancelById);
   }
