@@ -6,6 +6,8 @@
 // node-llama-cpp stays external: it is native, large, and loaded only after the handshake. PGlite (WASM + data
 // files it finds beside its own module) is never reached from the entry: the RAG store thread loads it, and that
 // thread runs dist/store/store-thread-main.js (tsc's output, found next to the bundle), not this bundle.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 // A vm.Script's own import() needs --experimental-vm-modules on Node 20: the bundle's dynamic imports go through
@@ -42,6 +44,8 @@ await build({
   target: "node20",
   external: ["node-llama-cpp", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"],
   minify: true,
+  // ASCII only (esbuild's default, stated because dist/worker-start.js reads the bundle as latin1).
+  charset: "ascii",
   sourcemap: true,
   sourcesContent: true,
   legalComments: "linked",
@@ -50,3 +54,20 @@ await build({
   banner: { js: 'var __reinBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [loaderImport, englishOnly],
 });
+
+// The loader the SDK spawns (see src/worker-start.ts): dist/worker-start.js as one CommonJS file, with the bundle's
+// hash written in as the key of its V8 code cache.
+const bundleKey = createHash("sha256").update(readFileSync("dist/worker-bundle.cjs")).digest("hex").slice(0, 20);
+await build({
+  entryPoints: ["dist/worker-start.js"],
+  outfile: "dist/worker-start.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  define: { "import.meta.url": "__reinLoaderUrl", __REIN_BUNDLE_KEY__: JSON.stringify(bundleKey) },
+  banner: { js: 'var __reinLoaderUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
+// Its types: the entry exports nothing, and a CommonJS file needs CommonJS declarations beside it.
+writeFileSync("dist/worker-start.d.cts", "// The worker process's entry: run by the SDK, exports nothing.\nexport {};\n");

@@ -74,7 +74,7 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^loaded rein-test-model-tiny/m);
     // The built worker entry under plain node: no --import, no tsx, no conditions (only the young-generation size).
-    expect(stdout).toMatch(/^worker --min-semi-space-size=16 \S*node_modules\/@rein\/server\/dist\/worker-start\.js$/m);
+    expect(stdout).toMatch(/^worker --min-semi-space-size=16 \S*node_modules\/@rein\/server\/dist\/worker-start\.cjs$/m);
     expect(stdout).toContain("stopReason=cancelled");
     expect(stdout).toContain("rejected code=52419 cancelled=true partialMatches=true");
     expect(stdout).toContain("custom op cba");
@@ -198,6 +198,6 @@ describe("the built SDK", () => {
     const worker = /^worker (.*)$/m.exec(result.stdout)?.[1] ?? "";
     expect(worker).toMatch(/--import file:\S*tsx\S*/);
     expect(worker).not.toContain("@rein/source");
-    expect(worker).toMatch(/packages\/server\/dist\/worker-start\.js/);
+    expect(worker).toMatch(/packages\/server\/dist\/worker-start\.cjs/);
   });
 });

@@ -42,6 +42,14 @@ export const WorkerExitCode = {
   protocolViolation: 76,
 } as const;
 
+/**
+ * The variable through which the SDK hands a worker it spawns the file `NODE_EXTRA_CA_CERTS` names, instead of
+ * `NODE_EXTRA_CA_CERTS` itself: Node parses that file at the start of every process (~40 ms for a system bundle
+ * of ~150 certificates on a 2-core machine, a third of a worker's start), and the built-in worker needs those
+ * certificates only for an HTTPS download, so it reads them then (and only then).
+ */
+export const WORKER_EXTRA_CA_CERTS_ENV = "REIN_WORKER_EXTRA_CA_CERTS";
+
 /** What an op name may look like: `defineOp` enforces it in the worker, the client before sending. */
 export const OP_NAME_PATTERN = /^[a-zA-Z][\w.:-]{0,127}$/;
 

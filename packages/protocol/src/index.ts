@@ -1,4 +1,4 @@
-export { Command, Event, MAX_PAYLOAD_BYTES, OP_NAME_PATTERN, PROTOCOL_VERSION, WorkerExitCode } from "./commands.ts";
+export { Command, Event, MAX_PAYLOAD_BYTES, OP_NAME_PATTERN, PROTOCOL_VERSION, WORKER_EXTRA_CA_CERTS_ENV, WorkerExitCode } from "./commands.ts";
 export { REQUEST_KINDS, REQUEST_STATES, TERMINAL_STATES } from "./request-kinds.ts";
 export type { RequestKind, RequestState } from "./request-kinds.ts";
 export type {

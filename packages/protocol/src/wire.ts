@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { lazySchema } from "./schemas/lazy-schema.ts";
 import { REQUEST_KINDS } from "./request-kinds.ts";
 import { requestIdSchema, timeoutMsSchema } from "./schemas/common.ts";
 import { workspaceNameSchema } from "./schemas/rag-schemas.ts";
@@ -7,14 +8,16 @@ import type { RequestState, RequestKind } from "./request-kinds.ts";
 import type { CancelReason } from "./errors/error-classes.ts";
 import type { ConcurrencyPolicy } from "./concurrency-policy.ts";
 
-const concurrencyPolicySchema = z
-  .object({
-    maxConcurrentPerModel: z.number().min(0, "must not be negative").optional(),
-    onOverflow: z.enum(["queue", "reject"]).optional(),
-    maxQueueDepth: z.number().int("must be a whole number").min(0, "must not be negative").optional(),
-    queueTimeoutMs: z.number().optional(),
-  })
-  .strict();
+const concurrencyPolicySchema = lazySchema(() =>
+  z
+    .object({
+      maxConcurrentPerModel: z.number().min(0, "must not be negative").optional(),
+      onOverflow: z.enum(["queue", "reject"]).optional(),
+      maxQueueDepth: z.number().int("must be a whole number").min(0, "must not be negative").optional(),
+      queueTimeoutMs: z.number().optional(),
+    })
+    .strict(),
+);
 
 /** Most threads a worker accepts as `defaultThreads`; far beyond any machine, but not a typo like 1e9. */
 export const MAX_DEFAULT_THREADS = 1024;
@@ -23,25 +26,27 @@ export const MAX_DEFAULT_THREADS = 1024;
  * The worker's settings as the handshake carries them. Validated in full
  * before any of it is applied, so that a bad field changes nothing.
  */
-export const workerConfigSchema = z
-  .object({
-    policies: z.partialRecord(z.enum(REQUEST_KINDS), concurrencyPolicySchema.optional()).optional(),
-    defaultThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_DEFAULT_THREADS, `must be at most ${MAX_DEFAULT_THREADS}`).optional(),
-    cacheDir: z
-      .string()
-      .min(1, "must not be empty")
-      .max(4096, "is longer than 4096 characters")
-      .refine((value) => !value.includes("\0"), "must not contain NUL")
-      .optional(),
-    opModules: z.array(z.string().min(1, "must not be empty").max(4096, "is longer than 4096 characters")).max(64, "lists more than 64 modules").optional(),
-    forwardLogs: z.boolean().optional(),
-  })
-  .strict();
+export const workerConfigSchema = lazySchema(() =>
+  z
+    .object({
+      policies: z.partialRecord(z.enum(REQUEST_KINDS), concurrencyPolicySchema.optional()).optional(),
+      defaultThreads: z.number().int("must be a whole number").min(1, "must be at least 1").max(MAX_DEFAULT_THREADS, `must be at most ${MAX_DEFAULT_THREADS}`).optional(),
+      cacheDir: z
+        .string()
+        .min(1, "must not be empty")
+        .max(4096, "is longer than 4096 characters")
+        .refine((value) => !value.includes("\0"), "must not contain NUL")
+        .optional(),
+      opModules: z.array(z.string().min(1, "must not be empty").max(4096, "is longer than 4096 characters")).max(64, "lists more than 64 modules").optional(),
+      forwardLogs: z.boolean().optional(),
+    })
+    .strict(),
+);
 
 /** Read first: a worker must be able to refuse another protocol version whatever the rest looks like. */
-export const handshakeVersionSchema = z.looseObject({ protocolVersion: z.number().int() });
+export const handshakeVersionSchema = lazySchema(() => z.looseObject({ protocolVersion: z.number().int() }));
 
-export const handshakeMessageSchema = z.object({ protocolVersion: z.number().int(), config: workerConfigSchema.optional() }).strict();
+export const handshakeMessageSchema = lazySchema(() => z.object({ protocolVersion: z.number().int(), config: workerConfigSchema.optional() }).strict());
 
 export interface HandshakeReply {
   protocolVersion: number;
@@ -51,15 +56,17 @@ export interface HandshakeReply {
 }
 
 /** Starts one operation. The client made `requestId`; `timeoutMs` is what remained of its deadline when sent. */
-export const callMessageSchema = z
-  .object({
-    op: z.string().min(1).max(128),
-    requestId: requestIdSchema,
-    input: z.unknown(),
-    parentRequestId: requestIdSchema.optional(),
-    timeoutMs: timeoutMsSchema.optional(),
-  })
-  .strict();
+export const callMessageSchema = lazySchema(() =>
+  z
+    .object({
+      op: z.string().min(1).max(128),
+      requestId: requestIdSchema,
+      input: z.unknown(),
+      parentRequestId: requestIdSchema.optional(),
+      timeoutMs: timeoutMsSchema.optional(),
+    })
+    .strict(),
+);
 
 export type CallMessage = z.infer<typeof callMessageSchema>;
 
@@ -91,19 +98,21 @@ export interface GoodbyeMessage {
   fatal: boolean;
 }
 
-export const cancelMessageSchema = z
-  .object({
-    target: z.union([
-      z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
-      z.object({ operation: z.literal("broad"), modelId: z.string().min(1), kind: z.enum(REQUEST_KINDS).optional() }).strict(),
-      z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
-      z.object({ operation: z.literal("all") }).strict(),
-    ]),
-    reason: z
-      .enum(["user", "abortSignal", "parentCancelled", "modelUnloaded", "shutdown", "clientDisconnected"])
-      .optional(),
-  })
-  .strict();
+export const cancelMessageSchema = lazySchema(() =>
+  z
+    .object({
+      target: z.union([
+        z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+        z.object({ operation: z.literal("broad"), modelId: z.string().min(1), kind: z.enum(REQUEST_KINDS).optional() }).strict(),
+        z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
+        z.object({ operation: z.literal("all") }).strict(),
+      ]),
+      reason: z
+        .enum(["user", "abortSignal", "parentCancelled", "modelUnloaded", "shutdown", "clientDisconnected"])
+        .optional(),
+    })
+    .strict(),
+);
 
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
 

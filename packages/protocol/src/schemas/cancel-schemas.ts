@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 import { InvalidInputError } from "../errors/error-classes.ts";
 import { REQUEST_KINDS } from "../request-kinds.ts";
 import { modelIdSchema, requestIdSchema } from "./common.ts";
@@ -6,7 +7,7 @@ import { cancelByIdTarget } from "./cancel-fast-path.ts";
 import { parseInput } from "./parse-input.ts";
 import { workspaceNameSchema } from "./rag-schemas.ts";
 
-const kindSchema = z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KINDS.join(", ")}` });
+const kindSchema = lazySchema(() => z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KINDS.join(", ")}` }));
 
 /**
  * Every form `cancel()` accepts. The short forms (`{ requestId }`,
@@ -14,15 +15,17 @@ const kindSchema = z.enum(REQUEST_KINDS, { message: `must be one of ${REQUEST_KI
  * explicit ones by `normalizeCancelTarget`. `{ operation: "rag", workspace }` stops every request on one
  * RAG workspace (ingest, search, reindex, ...), whatever model it uses.
  */
-export const cancelTargetSchema = z.union([
-  z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
-  z.object({ operation: z.literal("broad"), modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
-  z.object({ operation: z.literal("inference"), modelId: modelIdSchema }).strict(),
-  z.object({ operation: z.literal("embeddings"), modelId: modelIdSchema }).strict(),
-  z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
-  z.object({ requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
-  z.object({ modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
-]);
+export const cancelTargetSchema = lazySchema(() =>
+  z.union([
+    z.object({ operation: z.literal("request"), requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+    z.object({ operation: z.literal("broad"), modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
+    z.object({ operation: z.literal("inference"), modelId: modelIdSchema }).strict(),
+    z.object({ operation: z.literal("embeddings"), modelId: modelIdSchema }).strict(),
+    z.object({ operation: z.literal("rag"), workspace: workspaceNameSchema }).strict(),
+    z.object({ requestId: requestIdSchema, clearCache: z.boolean().optional() }).strict(),
+    z.object({ modelId: modelIdSchema, kind: kindSchema.optional() }).strict(),
+  ]),
+);
 
 export type CancelTarget = z.infer<typeof cancelTargetSchema>;
 

@@ -1,14 +1,17 @@
 import { z } from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 import { fileNameSchema, httpUrlSchema, sha256Schema } from "./common.ts";
 
-export const downloadAssetInputSchema = z
-  .object({
-    url: httpUrlSchema,
-    sha256: sha256Schema.optional(),
-    /** File name inside the worker's cache directory; derived from the URL when absent. */
-    fileName: fileNameSchema.optional(),
-  })
-  .strict();
+export const downloadAssetInputSchema = lazySchema(() =>
+  z
+    .object({
+      url: httpUrlSchema,
+      sha256: sha256Schema.optional(),
+      /** File name inside the worker's cache directory; derived from the URL when absent. */
+      fileName: fileNameSchema.optional(),
+    })
+    .strict(),
+);
 
 export type DownloadAssetInput = z.infer<typeof downloadAssetInputSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 import { modelIdSchema } from "./common.ts";
 
 /**
@@ -6,11 +7,13 @@ import { modelIdSchema } from "./common.ts";
  * letter or digit, so it can never climb out of the cache (`..`, `/`) or collide by case on a careless
  * file system in a surprising way.
  */
-export const workspaceNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit");
+export const workspaceNameSchema = lazySchema(() =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit"),
+);
 
-const identifierSchema = z.string().min(1, "must not be empty").max(256, "is longer than 256 characters");
+const identifierSchema = lazySchema(() => z.string().min(1, "must not be empty").max(256, "is longer than 256 characters"));
 
 /** Text that holds something to embed: an empty or blank document would become a chunk of nothing. */
 const nonBlankText = (limit: number) =>
@@ -26,19 +29,21 @@ function groupThousands(count: number): string {
 }
 
 /** Flat metadata: scalars only, so a filter is a plain equality per key (`metadata @> filter` in SQL). */
-export const ragMetadataSchema = z.record(z.string().min(1, "keys must not be empty"), z.union([z.string(), z.number().finite(), z.boolean(), z.null()], { message: "must be a string, number, boolean or null" }));
+export const ragMetadataSchema = lazySchema(() => z.record(z.string().min(1, "keys must not be empty"), z.union([z.string(), z.number().finite(), z.boolean(), z.null()], { message: "must be a string, number, boolean or null" })));
 
-export const ragChunkingSchema = z
-  .object({
-    /** Characters per chunk. */
-    size: z.number().int("must be a whole number of characters").min(16, "must be at least 16 characters").max(100_000, "must be at most 100,000 characters"),
-    /** Characters repeated from the end of one chunk at the start of the next. */
-    overlap: z.number().int("must be a whole number of characters").min(0, "must not be negative").default(0),
-  })
-  .strict()
-  .superRefine((value, context) => {
-    if (value.overlap >= value.size) context.addIssue({ code: "custom", path: ["overlap"], message: `must be smaller than size (${value.size})` });
-  });
+export const ragChunkingSchema = lazySchema(() =>
+  z
+    .object({
+      /** Characters per chunk. */
+      size: z.number().int("must be a whole number of characters").min(16, "must be at least 16 characters").max(100_000, "must be at most 100,000 characters"),
+      /** Characters repeated from the end of one chunk at the start of the next. */
+      overlap: z.number().int("must be a whole number of characters").min(0, "must not be negative").default(0),
+    })
+    .strict()
+    .superRefine((value, context) => {
+      if (value.overlap >= value.size) context.addIssue({ code: "custom", path: ["overlap"], message: `must be smaller than size (${value.size})` });
+    }),
+);
 
 /** Reports the first repeated id of a list, at its index: ids are primary keys, a repeat would overwrite silently. */
 function uniqueIds<T extends { id?: string | undefined }>(items: readonly T[], context: z.RefinementCtx, field: string): void {
@@ -53,89 +58,105 @@ function uniqueIds<T extends { id?: string | undefined }>(items: readonly T[], c
   }
 }
 
-export const ragDocumentSchema = z
-  .object({ id: identifierSchema.optional(), text: nonBlankText(10_000_000), metadata: ragMetadataSchema.optional() })
-  .strict();
+export const ragDocumentSchema = lazySchema(() =>
+  z
+    .object({ id: identifierSchema.optional(), text: nonBlankText(10_000_000), metadata: ragMetadataSchema.optional() })
+    .strict(),
+);
 
-export const ragIngestInputSchema = z
-  .object({
-    workspace: workspaceNameSchema,
-    modelId: modelIdSchema,
-    documents: z.array(ragDocumentSchema).min(1, "must hold at least one document").max(100_000, "must hold at most 100,000 documents"),
-    chunking: ragChunkingSchema.optional(),
-    /** Chunks embedded and staged per step; progress is reported and cancel is checked between steps. */
-    batchSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_024, "must be at most 1,024").optional(),
-  })
-  .strict()
-  .superRefine((value, context) => uniqueIds(value.documents, context, "documents"));
+export const ragIngestInputSchema = lazySchema(() =>
+  z
+    .object({
+      workspace: workspaceNameSchema,
+      modelId: modelIdSchema,
+      documents: z.array(ragDocumentSchema).min(1, "must hold at least one document").max(100_000, "must hold at most 100,000 documents"),
+      chunking: ragChunkingSchema.optional(),
+      /** Chunks embedded and staged per step; progress is reported and cancel is checked between steps. */
+      batchSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_024, "must be at most 1,024").optional(),
+    })
+    .strict()
+    .superRefine((value, context) => uniqueIds(value.documents, context, "documents")),
+);
 
-const embeddingSchema = z
-  .array(z.number().finite("must hold finite numbers"))
-  .min(1, "must hold at least one number")
-  .max(16_000, "must hold at most 16,000 numbers (pgvector's limit)");
+const embeddingSchema = lazySchema(() =>
+  z
+    .array(z.number().finite("must hold finite numbers"))
+    .min(1, "must hold at least one number")
+    .max(16_000, "must hold at most 16,000 numbers (pgvector's limit)"),
+);
 
-export const ragSaveEmbeddingsInputSchema = z
-  .object({
-    workspace: workspaceNameSchema,
-    items: z
-      .array(z.object({ id: identifierSchema, text: nonBlankText(10_000_000), embedding: embeddingSchema, metadata: ragMetadataSchema.optional() }).strict())
-      .min(1, "must hold at least one item")
-      .max(100_000, "must hold at most 100,000 items"),
-  })
-  .strict()
-  .superRefine((value, context) => {
-    uniqueIds(value.items, context, "items");
-    const dimension = value.items[0]?.embedding.length ?? 0;
-    const odd = value.items.findIndex((item) => item.embedding.length !== dimension);
-    if (odd > 0) context.addIssue({ code: "custom", path: ["items", odd, "embedding"], message: `has ${value.items[odd]!.embedding.length} numbers, item 0 has ${dimension}` });
-  });
+export const ragSaveEmbeddingsInputSchema = lazySchema(() =>
+  z
+    .object({
+      workspace: workspaceNameSchema,
+      items: z
+        .array(z.object({ id: identifierSchema, text: nonBlankText(10_000_000), embedding: embeddingSchema, metadata: ragMetadataSchema.optional() }).strict())
+        .min(1, "must hold at least one item")
+        .max(100_000, "must hold at most 100,000 items"),
+    })
+    .strict()
+    .superRefine((value, context) => {
+      uniqueIds(value.items, context, "items");
+      const dimension = value.items[0]?.embedding.length ?? 0;
+      const odd = value.items.findIndex((item) => item.embedding.length !== dimension);
+      if (odd > 0) context.addIssue({ code: "custom", path: ["items", odd, "embedding"], message: `has ${value.items[odd]!.embedding.length} numbers, item 0 has ${dimension}` });
+    }),
+);
 
-export const ragFilterSchema = z
-  .object({
-    /** Only chunks of these documents. */
-    documentIds: z.array(identifierSchema).min(1, "must hold at least one id").max(10_000, "must hold at most 10,000 ids").optional(),
-    /** Only chunks whose document metadata has every one of these key/value pairs. */
-    metadata: ragMetadataSchema.optional(),
-  })
-  .strict();
+export const ragFilterSchema = lazySchema(() =>
+  z
+    .object({
+      /** Only chunks of these documents. */
+      documentIds: z.array(identifierSchema).min(1, "must hold at least one id").max(10_000, "must hold at most 10,000 ids").optional(),
+      /** Only chunks whose document metadata has every one of these key/value pairs. */
+      metadata: ragMetadataSchema.optional(),
+    })
+    .strict(),
+);
 
-export const ragSearchInputSchema = z
-  .object({
-    workspace: workspaceNameSchema,
-    /** Embeds `query` with this model; give `embedding` instead for vectors made elsewhere. */
-    modelId: modelIdSchema.optional(),
-    query: nonBlankText(1_000_000).optional(),
-    embedding: embeddingSchema.optional(),
-    topK: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_000, "must be at most 1,000").optional(),
-    filter: ragFilterSchema.optional(),
-    /** Exact scan even when the workspace has an HNSW index (slower, recall 1). */
-    exact: z.boolean().optional(),
-  })
-  .strict()
-  .superRefine((value, context) => {
-    if (value.embedding !== undefined) {
-      if (value.query !== undefined) context.addIssue({ code: "custom", path: ["query"], message: "cannot be combined with embedding (give one)" });
-      return;
-    }
-    if (value.query === undefined) context.addIssue({ code: "custom", path: ["query"], message: "is required (or give embedding)" });
-    else if (value.modelId === undefined) context.addIssue({ code: "custom", path: ["modelId"], message: "is required to embed the query" });
-  });
+export const ragSearchInputSchema = lazySchema(() =>
+  z
+    .object({
+      workspace: workspaceNameSchema,
+      /** Embeds `query` with this model; give `embedding` instead for vectors made elsewhere. */
+      modelId: modelIdSchema.optional(),
+      query: nonBlankText(1_000_000).optional(),
+      embedding: embeddingSchema.optional(),
+      topK: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_000, "must be at most 1,000").optional(),
+      filter: ragFilterSchema.optional(),
+      /** Exact scan even when the workspace has an HNSW index (slower, recall 1). */
+      exact: z.boolean().optional(),
+    })
+    .strict()
+    .superRefine((value, context) => {
+      if (value.embedding !== undefined) {
+        if (value.query !== undefined) context.addIssue({ code: "custom", path: ["query"], message: "cannot be combined with embedding (give one)" });
+        return;
+      }
+      if (value.query === undefined) context.addIssue({ code: "custom", path: ["query"], message: "is required (or give embedding)" });
+      else if (value.modelId === undefined) context.addIssue({ code: "custom", path: ["modelId"], message: "is required to embed the query" });
+    }),
+);
 
-export const ragReindexInputSchema = z
-  .object({
-    workspace: workspaceNameSchema,
-    modelId: modelIdSchema,
-    batchSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_024, "must be at most 1,024").optional(),
-  })
-  .strict();
+export const ragReindexInputSchema = lazySchema(() =>
+  z
+    .object({
+      workspace: workspaceNameSchema,
+      modelId: modelIdSchema,
+      batchSize: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_024, "must be at most 1,024").optional(),
+    })
+    .strict(),
+);
 
-export const ragDeleteDocumentsInputSchema = z
-  .object({ workspace: workspaceNameSchema, documentIds: z.array(identifierSchema).min(1, "must hold at least one id").max(100_000, "must hold at most 100,000 ids") })
-  .strict();
+export const ragDeleteDocumentsInputSchema = lazySchema(() =>
+  z
+    .object({ workspace: workspaceNameSchema, documentIds: z.array(identifierSchema).min(1, "must hold at least one id").max(100_000, "must hold at most 100,000 ids") })
+    .strict(),
+);
 
-export const ragListWorkspacesInputSchema = z.object({}).strict();
+export const ragListWorkspacesInputSchema = lazySchema(() => z.object({}).strict());
 
-export const ragDeleteWorkspaceInputSchema = z.object({ workspace: workspaceNameSchema }).strict();
+export const ragDeleteWorkspaceInputSchema = lazySchema(() => z.object({ workspace: workspaceNameSchema }).strict());
 
 export type RagMetadata = z.infer<typeof ragMetadataSchema>;
 export type RagDocument = z.input<typeof ragDocumentSchema>;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Duplex } from "node:stream";
 import { WorkerStartFailedError } from "@rein/protocol";
+import { workerEnvironment } from "./worker-environment.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +47,7 @@ export function spawnWorker(options: SpawnWorkerOptions = {}): SpawnedWorker {
   const entry = options.workerEntry ?? locateWorkerEntry();
   const child = spawn(process.execPath, [...HEAP_ARGUMENTS, ...nodeArguments(entry, options.opModules ?? []), path.resolve(entry)], {
     stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit", "pipe"],
-    env: options.env ?? process.env,
+    env: workerEnvironment(options.env ?? process.env, { onlyReinCode: options.workerEntry === undefined && (options.opModules ?? []).length === 0 }),
   });
   const channel = child.stdio[3] as Duplex;
   const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {

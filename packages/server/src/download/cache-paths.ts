@@ -3,9 +3,9 @@
  * is a direct child of the cache directory: names with separators, `..` or NUL
  * are refused, and the resolved path is checked once more.
  */
-import { createHash } from "node:crypto";
 import { basename, dirname, resolve } from "node:path";
 import { InvalidInputError } from "@rein/protocol";
+import { sha256 } from "../startup/lazy-crypto.ts";
 
 /** Suffix of the file that holds the bytes of an unfinished download. */
 export const PARTIAL_SUFFIX = ".partial";
@@ -34,7 +34,7 @@ export function fileNameForUrl(url: string): string {
   } catch {
     refuse("url", "is not a valid URL");
   }
-  const digest = createHash("sha256").update(parsed.href).digest("hex").slice(0, 16);
+  const digest = sha256().update(parsed.href).digest("hex").slice(0, 16);
   let last = parsed.pathname.split("/").filter(Boolean).pop() ?? "";
   try {
     last = decodeURIComponent(last);

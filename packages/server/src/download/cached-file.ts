@@ -1,8 +1,8 @@
 /** Looks up a finished download in the cache, hashing it once per (size, mtime). */
-import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { onDisk } from "./download-errors.ts";
 import { hashFileInto } from "./hash-file.ts";
+import { sha256 as newSha256 } from "../startup/lazy-crypto.ts";
 
 export type FileHashMemo = Map<string, { size: number; mtimeMs: number; sha256: string }>;
 
@@ -28,7 +28,7 @@ export async function findCachedFile(
   const known = memo.get(path);
   let sha256 = known !== undefined && known.size === info.size && known.mtimeMs === info.mtimeMs ? known.sha256 : undefined;
   if (sha256 === undefined) {
-    const hash = createHash("sha256");
+    const hash = newSha256();
     await onDisk(url, () => hashFileInto(hash, path, signal), signal);
     sha256 = hash.digest("hex");
     memo.set(path, { size: info.size, mtimeMs: info.mtimeMs, sha256 });

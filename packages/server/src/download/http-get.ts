@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { networkError } from "./download-errors.ts";
+import { extraCertificateAuthorities } from "./extra-ca-certificates.ts";
 
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -20,8 +21,11 @@ export interface GetOptions {
 function getOnce(url: URL, options: GetOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     // Loaded on the first download, not at worker start (node:http + node:https + node:tls are ~10-25 ms to load).
-    const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request : process.getBuiltinModule("node:http").request;
+    const secure = url.protocol === "https:";
+    const request = secure ? process.getBuiltinModule("node:https").request : process.getBuiltinModule("node:http").request;
+    const authorities = secure ? extraCertificateAuthorities() : undefined;
     const req = request(url, {
+      ...(authorities === undefined ? {} : { ca: authorities }),
       method: "GET",
       headers: { "User-Agent": "rein-worker", "Accept-Encoding": "identity", ...options.headers },
       signal: options.signal,

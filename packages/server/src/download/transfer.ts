@@ -3,7 +3,6 @@
  * there (`Range: bytes=<size>-`) and hashing the whole file as it goes. It does
  * not verify checksums or rename: the download manager does that.
  */
-import { createHash } from "node:crypto";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { IncomingMessage } from "node:http";
@@ -11,6 +10,7 @@ import { DownloadFailedError } from "@rein/protocol";
 import { diskError, httpError, networkError, onDisk } from "./download-errors.ts";
 import { hashFileInto } from "./hash-file.ts";
 import { httpGet } from "./http-get.ts";
+import { sha256 } from "../startup/lazy-crypto.ts";
 
 export interface TransferOptions {
   url: string;
@@ -69,7 +69,7 @@ export async function runTransfer(options: TransferOptions): Promise<TransferRes
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     const offset = await partialSize(url, partialPath);
-    let hash = createHash("sha256");
+    let hash = sha256();
     if (offset > 0) await onDisk(url, () => hashFileInto(hash, partialPath, signal, offset), signal);
     const response = await httpGet(url, {
       signal,
@@ -105,7 +105,7 @@ export async function runTransfer(options: TransferOptions): Promise<TransferRes
         if (append) log(`download ${url}: resuming at byte ${offset}`);
       } else if (offset > 0) {
         log(`download ${url}: server ignored the range request; starting over`);
-        hash = createHash("sha256");
+        hash = sha256();
       }
       return await receiveBody(options, response, { append, offset: append ? offset : 0, total, hash });
     } finally {
@@ -117,7 +117,7 @@ export async function runTransfer(options: TransferOptions): Promise<TransferRes
 async function receiveBody(
   options: TransferOptions,
   response: IncomingMessage,
-  state: { append: boolean; offset: number; total: number | null; hash: ReturnType<typeof createHash> },
+  state: { append: boolean; offset: number; total: number | null; hash: ReturnType<typeof sha256> },
 ): Promise<TransferResult> {
   const { url, partialPath, signal } = options;
   const file = await onDisk(url, () => open(partialPath, state.append ? "a" : "w"));

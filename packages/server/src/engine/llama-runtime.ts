@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Llama } from "node-llama-cpp";
 import { defaultCacheDir } from "../download/default-cache-dir.ts";
 import { importModule } from "../startup/import-module.ts";
@@ -116,8 +118,33 @@ export function warmUpEngine(options: LlamaRuntimeOptions = {}): Promise<void> {
   );
 }
 
-/** node-llama-cpp's version, read from its package.json: the handshake reports it without importing the engine. */
+let knownEngineVersion: string | undefined;
+
+/**
+ * node-llama-cpp's version, read from its package.json: the handshake reports it without importing the engine.
+ * The manifest is looked for in the `node_modules` directories above this file, the places Node's resolver tries
+ * for a bare name (on a real path, so pnpm's layout works too): the resolver's own first use (`require.resolve`,
+ * with its package.json and `exports` handling) was ~9 ms of every worker's handshake on a 2-core machine.
+ * `require.resolve` stays as the fallback for a layout that walk does not find (NODE_PATH, a custom loader).
+ */
 export function engineVersion(): string {
+  knownEngineVersion ??= versionBeside(path.dirname(fileURLToPath(import.meta.url))) ?? resolvedVersion();
+  return knownEngineVersion;
+}
+
+function versionBeside(start: string): string | undefined {
+  for (let directory = start; ; directory = path.dirname(directory)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(directory, "node_modules", "node-llama-cpp", "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+      if (manifest.name === "node-llama-cpp" && typeof manifest.version === "string") return manifest.version;
+    } catch {
+      // Not here: one level up.
+    }
+    if (path.dirname(directory) === directory) return undefined;
+  }
+}
+
+function resolvedVersion(): string {
   const require = createRequire(import.meta.url);
   const entry = require.resolve("node-llama-cpp");
   const manifestPath = entry.slice(0, entry.lastIndexOf("node-llama-cpp") + "node-llama-cpp".length) + "/package.json";

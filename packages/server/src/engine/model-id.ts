@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ResolvedModelConfig } from "./model-config.ts";
+import { sha256 } from "../startup/lazy-crypto.ts";
 
 /**
  * The model id is a pure function of where the model comes from and how it is
@@ -12,7 +12,7 @@ import type { ResolvedModelConfig } from "./model-config.ts";
 export function modelIdFor(source: string, config: ResolvedModelConfig): string {
   const canonicalSource = /^https?:\/\//i.test(source) ? source : path.resolve(source);
   const canonicalConfig = JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
-  const digest = createHash("sha256").update(canonicalSource).update("\0").update(canonicalConfig).digest("hex");
+  const digest = sha256().update(canonicalSource).update("\0").update(canonicalConfig).digest("hex");
   const base = path
     .basename(canonicalSource.split("?")[0] ?? canonicalSource)
     .replace(/\.gguf$/i, "")

@@ -79,6 +79,17 @@ describe("compileCachedScript", () => {
     expect(await readdir(cacheDir)).toEqual([path.basename(second.cacheFile)]);
   });
 
+  it("a key given by the build names the cache instead of a hash of the file, and a new key starts a new cache", async () => {
+    const first = compileCachedScript({ file, cacheDir, sourceKey: "build-key-1", importModule });
+    expect(path.basename(first.cacheFile)).toBe(`worker-${process.versions.node}-${process.arch}-build-key-1.bin`);
+    first.run();
+    first.writeCache();
+    expect(compileCachedScript({ file: await restartFrom(file, "restart.cjs"), cacheDir, sourceKey: "build-key-1", importModule }).cache).toBe("accepted");
+    const rebuilt = compileCachedScript({ file: await restartFrom(file, "rebuilt.cjs"), cacheDir, sourceKey: "build-key-2", importModule });
+    expect(rebuilt.cache).toBe("absent");
+    expect(rebuilt.cacheFile).not.toBe(first.cacheFile);
+  });
+
   it("a corrupt cache is rejected, the script still runs, and the cache is rewritten", async () => {
     const first = compileCachedScript({ file, cacheDir, importModule });
     first.writeCache();

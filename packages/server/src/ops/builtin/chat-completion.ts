@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { InvalidInputError, type CompletionInput, type CompletionStats, type ToolCallData } from "@rein/protocol";
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatModelResponse, LlamaContextSequence, LlamaJsonSchemaGrammar } from "node-llama-cpp";
 import { continuesModelTurn, parseToolContent, toChatHistory } from "../../engine/chat-history.ts";
@@ -8,6 +7,7 @@ import type { LoadedModel } from "../../engine/loaded-model.ts";
 import type { OpContext } from "../define-op.ts";
 import { TextCoalescer } from "./text-coalescer.ts";
 import { toolResultsMailbox } from "./tool-results-mailbox.ts";
+import { randomUuid } from "../../startup/lazy-crypto.ts";
 
 /** One model turn of a run, as the client sees it in `final.steps`. */
 export interface CompletionStep {
@@ -90,7 +90,7 @@ export async function runChatCompletion(options: {
     });
     text += turn.text;
     if (includeThinking) thinkingText += turn.thinkingText;
-    const calls = turn.calls.map((call) => ({ id: `call_${randomUUID().replaceAll("-", "").slice(0, 16)}`, name: call.name, arguments: call.params ?? {} }));
+    const calls = turn.calls.map((call) => ({ id: `call_${randomUuid().replaceAll("-", "").slice(0, 16)}`, name: call.name, arguments: call.params ?? {} }));
     steps.push({ text: turn.text, toolCalls: calls, stats: turn.stats });
     if (turn.stopReason !== "toolCalls") {
       const result = outcome(turn.stopReason);

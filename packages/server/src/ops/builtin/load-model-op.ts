@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { ChecksumMismatchError, loadModelInputSchema, type LoadModelInput } from "@rein/protocol";
@@ -7,6 +6,7 @@ import { effectiveThreads, resolveModelConfig, type ModelConfigDefaults } from "
 import { modelIdFor } from "../../engine/model-id.ts";
 import type { WorkerServices } from "../../worker-services.ts";
 import { defineOp } from "../define-op.ts";
+import { sha256 } from "../../startup/lazy-crypto.ts";
 
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
 
@@ -81,7 +81,7 @@ export const loadModelOp = defineOp({
  * itself, which reports it with its own typed error (ModelNotFoundError, ...).
  */
 async function verifyLocalFile(modelPath: string, expected: string, signal: AbortSignal): Promise<void> {
-  const hash = createHash("sha256");
+  const hash = sha256();
   try {
     await hashFileInto(hash, modelPath, signal);
   } catch (error) {

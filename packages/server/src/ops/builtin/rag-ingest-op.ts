@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { EmbeddingDimensionMismatchError, ragIngestInputSchema, type RagIngestResult } from "@rein/protocol";
 import { chunkText, DEFAULT_CHUNKING, type StagedChunk } from "../../store/index.ts";
 import { defineOp } from "../define-op.ts";
 import { addMetric, batchesOf, DEFAULT_RAG_BATCH_SIZE, embeddingDimensionOf, embedTexts, measuringEventLoop, stagingIdOf } from "./rag-support.ts";
+import { randomUuid } from "../../startup/lazy-crypto.ts";
 
 /**
  * Chunks documents, embeds the chunks with a loaded model and writes them to a workspace (made on first use).
@@ -21,7 +21,7 @@ export const ragIngestOp = defineOp({
   async run(context, input): Promise<RagIngestResult> {
     const model = context.model!;
     const { workspaces } = context.services;
-    const documents = input.documents.map((document) => ({ id: document.id ?? randomUUID(), metadata: document.metadata ?? {}, text: document.text }));
+    const documents = input.documents.map((document) => ({ id: document.id ?? randomUuid(), metadata: document.metadata ?? {}, text: document.text }));
     const chunks = documents.flatMap((document) =>
       chunkText(document.text, input.chunking ?? DEFAULT_CHUNKING).map((text, chunkIndex) => ({ documentId: document.id, chunkIndex, text })),
     );
