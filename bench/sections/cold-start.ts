@@ -30,6 +30,11 @@ interface PlainColdStart {
   loadMs: number;
 }
 
+/** A bare `node -e 0`, spawn to exit: what any process start costs on this machine, in this environment. */
+interface BareNodeStart {
+  bareMs: number;
+}
+
 /**
  * Section: cold start. A fresh Rein client (the built packages: `npm run bench` builds first) against a fresh
  * plain node-llama-cpp process, interleaved: worker spawn + handshake, the first `loadModel` of the tiny model in
@@ -52,9 +57,12 @@ export async function coldStartSection(context: BenchContext): Promise<SectionRe
   const warmCache = await mkdtemp(path.join(tmpdir(), "rein-bench-cold-"));
   const recordFile = path.join(warmCache, "engine", "llama-binary.json");
   context.progress(`${rounds} interleaved cold starts: Rein (warm caches, first start) and plain (tested binary, recorded binary)`);
-  let results: Map<string, (ReinColdStart | PlainColdStart)[]>;
+  // NODE_EXTRA_CA_CERTS makes Node parse that file at every start; the SDK starts its worker without it (see
+  // packages/sdk/src/transport/worker-environment.ts), so the bare-node rows show both.
+  const extraCertificates = Boolean(process.env.NODE_EXTRA_CA_CERTS);
+  let results: Map<string, (ReinColdStart | PlainColdStart | BareNodeStart)[]>;
   try {
-    results = await interleave<ReinColdStart | PlainColdStart>({
+    results = await interleave<ReinColdStart | PlainColdStart | BareNodeStart>({
       warmupRounds: 1,
       rounds,
       variants: [
@@ -62,6 +70,8 @@ export async function coldStartSection(context: BenchContext): Promise<SectionRe
         { name: "rein-first", run: () => withEmptyCache((cacheDir) => reinColdStart(threads, modelPath, cacheDir)) },
         { name: "plain", run: () => plainColdStart(threads, modelPath) },
         { name: "plain-recorded", run: () => plainColdStart(threads, modelPath, recordFile) },
+        { name: "node", run: () => bareNodeStart(process.env) },
+        ...(extraCertificates ? [{ name: "node-without-extra-ca", run: () => bareNodeStart({ ...process.env, NODE_EXTRA_CA_CERTS: "" }) }] : []),
       ],
     });
   } finally {
@@ -71,6 +81,7 @@ export async function coldStartSection(context: BenchContext): Promise<SectionRe
   const reinFirst = results.get("rein-first") as ReinColdStart[];
   const plain = results.get("plain") as PlainColdStart[];
   const plainRecorded = results.get("plain-recorded") as PlainColdStart[];
+  const bare = (name: string) => (results.get(name) as BareNodeStart[] | undefined)?.map((sample) => sample.bareMs);
   const ready = (samples: PlainColdStart[]) => samples.map((sample) => sample.getLlamaMs + sample.loadMs);
   const total = (samples: PlainColdStart[]) => samples.map((sample) => sample.importMs + sample.getLlamaMs + sample.loadMs);
   const reinTotal = (samples: ReinColdStart[]) => samples.map((sample) => sample.handshakeMs + sample.firstLoadMs);
@@ -86,6 +97,8 @@ export async function coldStartSection(context: BenchContext): Promise<SectionRe
     ["Rein end to end, first start", ...latencyCells(summarize(reinTotal(reinFirst)))],
     ["plain end to end: `import` -> model ready", ...latencyCells(summarize(total(plain)))],
     ["plain end to end, recorded binary", ...latencyCells(summarize(total(plainRecorded)))],
+    [extraCertificates ? "`node -e 0`, spawn to exit (with this environment's `NODE_EXTRA_CA_CERTS`)" : "`node -e 0`, spawn to exit", ...latencyCells(summarize(bare("node")!))],
+    ...(extraCertificates ? [["`node -e 0` without `NODE_EXTRA_CA_CERTS` (as the worker starts)", ...latencyCells(summarize(bare("node-without-extra-ca")!))]] : []),
   ];
   const handshakeP50 = median(rein.map((sample) => sample.handshakeMs));
   const firstLoadP50 = median(rein.map((sample) => sample.firstLoadMs));
@@ -111,8 +124,8 @@ export async function coldStartSection(context: BenchContext): Promise<SectionRe
     behind.push({
       cause: "process start",
       gap: `Worker spawn + handshake p50 ${formatNumber(handshakeP50)} ms, over the ${HANDSHAKE_TARGET_MS} ms target.`,
-      why: "A new Node process (~40-100 ms on this machine) plus evaluating the bundled worker (with its V8 code cache, compiling it is ~15 ms; building zod's schemas is most of what remains); node-llama-cpp is not on this path.",
-      fix: "Schemas built on first use or zod/mini in the worker (a protocol-wide change), or a per-Node startup snapshot of the worker (node --build-snapshot).",
+      why: `A new Node process (\`node -e 0\` p50 ${formatNumber(median(bare(extraCertificates ? "node-without-extra-ca" : "node")!))} ms here, spawn to exit) plus the worker's own start: compiling the bundle with its V8 code cache, loading node:net and node:stream, zod's module and the two schemas a handshake parses; node-llama-cpp is not on this path.`,
+      fix: "Fewer of Node's modules before the handshake (node:net pulls in the whole stream stack), or zod/mini in the worker; a user-land startup snapshot was slower than plain node on Node 20 (docs/packaging.md).",
     });
   }
   if (firstLoadP50 > plainReadyP50 + FIRST_LOAD_ALLOWANCE_MS) {
@@ -147,6 +160,12 @@ async function reinColdStart(threads: number, modelPath: string, cacheDir: strin
   await client.unloadModel({ modelId });
   const unloadedRss = (await client.inspect()).memory.rss;
   return { handshakeMs, firstLoadMs, idleRss, loadedRss, unloadedRss };
+}
+
+async function bareNodeStart(env: NodeJS.ProcessEnv): Promise<BareNodeStart> {
+  const startedAt = performance.now();
+  await run(process.execPath, ["-e", "0"], { env: { ...env, NODE_OPTIONS: "" } });
+  return { bareMs: performance.now() - startedAt };
 }
 
 async function plainColdStart(threads: number, modelPath: string, recordFile?: string): Promise<PlainColdStart> {
