@@ -205,12 +205,18 @@ async function loadNative(
       createSignal: signal,
     });
     const loaded = new LoadedModel({ ...options, model, context, file });
-    // Resolve the chat template now (once per file): the first completion should not pay for it.
-    void loaded.chatWrapper;
+    try {
+      // The chat template now (in a thread, once per file): the reply to loadModel means the model is ready.
+      await loaded.prepareChatWrapper({ signal });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ModelLoadFailedError({ modelSrc: options.modelSrc, cause: error, message: `Could not resolve the chat template of ${options.modelSrc}: ${String(error)}` });
+    }
     return loaded;
   } catch (error) {
     await model.dispose();
     if (signal.aborted) throw signal.reason;
+    if (ModelLoadFailedError.isInstance(error)) throw error;
     throw new ModelLoadFailedError({ modelSrc: options.modelSrc, cause: error, message: `Could not create a context for ${options.modelSrc}: ${String(error)}` });
   }
 }
