@@ -62,7 +62,7 @@ export class ChatWrapperCache {
    * this caller's wait at once; the resolution itself stops (its thread is terminated) when every load waiting
    * on it aborted. An aborted or failed resolution is never remembered.
    */
-  async wrapperFor(model: LlamaModel, file: ModelFileIdentity | undefined, options: { signal?: AbortSignal } = {}): Promise<ChatWrapper> {
+  async wrapperFor(model: LlamaModel, file: ModelFileIdentity | undefined, options: WrapperForOptions = {}): Promise<ChatWrapper> {
     options.signal?.throwIfAborted();
     const key = file === undefined ? undefined : `${file.path}\u0000${file.size}\u0000${file.modifiedMs}`;
     const known = key === undefined ? undefined : this.#wrappers.get(key);
@@ -70,6 +70,7 @@ export class ChatWrapperCache {
     let pending = key === undefined ? undefined : this.#choices.get(key);
     if (pending === undefined) {
       this.#resolutions += 1;
+      options.onResolving?.();
       pending = this.#start(model);
       if (key !== undefined) this.#remember(key, pending);
     }
@@ -114,6 +115,12 @@ export class ChatWrapperCache {
       this.#wrappers.delete(oldest);
     }
   }
+}
+
+export interface WrapperForOptions {
+  signal?: AbortSignal;
+  /** Called when this call starts a resolution (the file's choice is not known yet, nor being made). */
+  onResolving?: () => void;
 }
 
 interface PendingChoice {

@@ -1,5 +1,5 @@
 import type { ChatWrapper, LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
-import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { chatWrappers, type ModelFileIdentity, type WrapperForOptions } from "./chat-wrapper-cache.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import { SequencePool } from "./sequence-pool.ts";
@@ -43,7 +43,7 @@ export class LoadedModel {
    * resolving renders the GGUF's Jinja template against node-llama-cpp's wrappers, hundreds of milliseconds
    * of CPU. The load path awaits it, so a loaded model has its wrapper before its first completion.
    */
-  async prepareChatWrapper(options: { signal?: AbortSignal } = {}): Promise<ChatWrapper> {
+  async prepareChatWrapper(options: WrapperForOptions = {}): Promise<ChatWrapper> {
     this.#chatWrapper ??= await chatWrappers.wrapperFor(this.model, this.#file, options);
     return this.#chatWrapper;
   }

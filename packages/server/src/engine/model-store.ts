@@ -4,6 +4,7 @@ import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import type { ModelFileIdentity } from "./chat-wrapper-cache.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
+import type { WorkerLogLevel } from "../worker-services.ts";
 
 export interface AcquireModelOptions {
   modelId: string;
@@ -13,6 +14,8 @@ export interface AcquireModelOptions {
   signal: AbortSignal;
   /** Native load progress, 0..1. */
   onProgress?: (fraction: number) => void;
+  /** The load's log lines (the worker's log). */
+  log?: (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => void;
 }
 
 interface PendingLoad {
@@ -207,7 +210,10 @@ async function loadNative(
     const loaded = new LoadedModel({ ...options, model, context, file });
     try {
       // The chat template now (in a thread, once per file): the reply to loadModel means the model is ready.
-      await loaded.prepareChatWrapper({ signal });
+      await loaded.prepareChatWrapper({
+        signal,
+        onResolving: () => options.log?.("debug", `${options.modelSrc}: resolving its chat template in a worker thread (first load of this file)`, { modelId: options.modelId }),
+      });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new ModelLoadFailedError({ modelSrc: options.modelSrc, cause: error, message: `Could not resolve the chat template of ${options.modelSrc}: ${String(error)}` });
