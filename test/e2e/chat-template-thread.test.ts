@@ -59,4 +59,32 @@ describe("the first load of a model file resolves its chat template off the work
     const completion = client.completion({ modelId: mediumId, history: history(), maxTokens: 5, temperature: 0 });
     expect((await completion.final).stopReason).toBe("length");
   });
+
+  it("a cancel of the load itself while it resolves the template rejects it, leaves nothing behind, and the next load resolves again", async () => {
+    const mediumPath = await mediumModel();
+    let resolvingLines = 0;
+    let onResolving = () => {};
+    let resolving = new Promise<void>((resolve) => (onResolving = resolve));
+    const logger = (entry: LogMessage) => {
+      if (!entry.message.startsWith(`${mediumPath}: resolving its chat template in a worker thread`)) return;
+      resolvingLines += 1;
+      onResolving();
+    };
+    await using client = createTestClient({ logger });
+    const load = client.loadModel({ modelSrc: mediumPath, modelConfig: { ctx_size: 2048 } });
+    await resolving;
+    expect(await load.cancel()).toEqual({ cancelled: 1 });
+    await expect(load).rejects.toBeInstanceOf(InferenceCancelledError);
+    const snapshot = await client.inspect();
+    expect(snapshot.models).toEqual([]);
+    expect(snapshot.requests).toEqual([]);
+
+    resolving = new Promise<void>((resolve) => (onResolving = resolve));
+    const modelId = await client.loadModel({ modelSrc: mediumPath, modelConfig: { ctx_size: 2048 } });
+    await resolving;
+    // The cancelled resolution was not remembered: the second load resolved the template itself.
+    expect(resolvingLines).toBe(2);
+    const completion = client.completion({ modelId, history: history(), maxTokens: 5, temperature: 0 });
+    expect((await completion.final).stopReason).toBe("length");
+  });
 });
