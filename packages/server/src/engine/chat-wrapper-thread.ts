@@ -51,7 +51,7 @@ function startThread(script: URL, data: ChatWrapperThreadData): Worker {
  * one short call per event-loop turn. Rejects when the thread declines (a template only the native renderer
  * parses, a tokenizer call that failed, a wrapper it cannot describe), fails or exits early, or `signal` aborts
  * (the thread is then terminated). One thread per resolution, ended as soon as it answered: resolutions happen
- * once per model file, and a thread kept alive would hold node-llama-cpp's JavaScript (~30 MB) for nothing.
+ * once per model file, and a thread kept alive would hold node-llama-cpp's JavaScript (the worker's RSS grows ~55-60 MB while the thread runs) for nothing.
  * The thread never keeps the worker process alive (`unref`).
  *
  * @example
