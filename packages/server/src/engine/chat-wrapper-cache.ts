@@ -1,6 +1,6 @@
 import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
 import { buildChatWrapper, type ChatWrapperChoice } from "./chat-wrapper-choice.ts";
-import { chooseChatWrapperInThread } from "./chat-wrapper-thread.ts";
+import { chooseChatWrapperInThread, type ChatWrapperThread } from "./chat-wrapper-thread.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 
 /** Model files whose chat wrapper is remembered; a worker rarely has more distinct files than this. */
@@ -14,7 +14,7 @@ export interface ModelFileIdentity {
 }
 
 /** How the cache finds a model's wrapper the first time: in a thread (the default), or as a test wants. */
-export type ChooseChatWrapper = (model: LlamaModel, options: { signal?: AbortSignal }) => Promise<ChatWrapperChoice>;
+export type ChooseChatWrapper = (model: LlamaModel, options: { signal?: AbortSignal; thread?: ChatWrapperThread }) => Promise<ChatWrapperChoice>;
 
 /**
  * The chat wrapper of each model file resolved in this worker, resolved off the event loop and only once per
@@ -57,6 +57,11 @@ export class ChatWrapperCache {
     return this.#choices.size;
   }
 
+  /** Whether a load of `file` would find its choice here (remembered, or being made by another load). */
+  knows(file: ModelFileIdentity): boolean {
+    return this.#choices.has(fileKey(file));
+  }
+
   /**
    * The wrapper for `model`, resolved off the event loop unless this file's choice is known. `signal` stops
    * this caller's wait at once; the resolution itself stops (its thread is terminated) when every load waiting
@@ -64,14 +69,14 @@ export class ChatWrapperCache {
    */
   async wrapperFor(model: LlamaModel, file: ModelFileIdentity | undefined, options: WrapperForOptions = {}): Promise<ChatWrapper> {
     options.signal?.throwIfAborted();
-    const key = file === undefined ? undefined : `${file.path}\u0000${file.size}\u0000${file.modifiedMs}`;
+    const key = file === undefined ? undefined : fileKey(file);
     const known = key === undefined ? undefined : this.#wrappers.get(key);
     if (known !== undefined) return known;
     let pending = key === undefined ? undefined : this.#choices.get(key);
     if (pending === undefined) {
       this.#resolutions += 1;
       options.onResolving?.();
-      pending = this.#start(model);
+      pending = this.#start(model, options.thread);
       if (key !== undefined) this.#remember(key, pending);
     }
     const chosen = await waitFor(pending, options.signal);
@@ -89,9 +94,9 @@ export class ChatWrapperCache {
     return wrapper;
   }
 
-  #start(model: LlamaModel): PendingChoice {
+  #start(model: LlamaModel, thread: ChatWrapperThread | undefined): PendingChoice {
     const controller = new AbortController();
-    const promise = this.#choose(model, { signal: controller.signal }).catch((error: unknown) => {
+    const promise = this.#choose(model, { signal: controller.signal, thread }).catch((error: unknown) => {
       if (controller.signal.aborted) throw error;
       if (!this.#warned) {
         this.#warned = true;
@@ -121,6 +126,8 @@ export interface WrapperForOptions {
   signal?: AbortSignal;
   /** Called when this call starts a resolution (the file's choice is not known yet, nor being made). */
   onResolving?: () => void;
+  /** A thread started while the model loaded, used if this call resolves (else the caller ends it: closeIfUnused). */
+  thread?: ChatWrapperThread;
 }
 
 interface PendingChoice {
@@ -157,6 +164,10 @@ async function waitFor(pending: PendingChoice, signal: AbortSignal | undefined):
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+function fileKey(file: ModelFileIdentity): string {
+  return `${file.path}\u0000${file.size}\u0000${file.modifiedMs}`;
 }
 
 function isShareable(wrapper: ChatWrapper): boolean {

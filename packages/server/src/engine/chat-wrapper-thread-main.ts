@@ -6,28 +6,33 @@
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { describeChatWrapper, type ChatWrapperInputs } from "./chat-wrapper-choice.ts";
-import type { ChatWrapperThreadData, ChatWrapperThreadResult } from "./chat-wrapper-thread-messages.ts";
+import type { ChatWrapperThreadData, ChatWrapperThreadInputs, ChatWrapperThreadResult } from "./chat-wrapper-thread-messages.ts";
 import type { LlamaEngine } from "./llama-runtime.ts";
 import { bridgedTokenizer } from "./tokenizer-bridge.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("chat-wrapper-thread-main runs only as a worker thread");
-const { inputs, shared, timeoutMs } = workerData as ChatWrapperThreadData;
+const { shared, timeoutMs } = workerData as ChatWrapperThreadData;
 
-port.postMessage(await choose(inputs));
+// Imported at once: the thread starts while the model is still loading, its inputs come when it loaded.
+const engine = import("node-llama-cpp") as Promise<LlamaEngine>;
+engine.catch(() => undefined);
+port.once("message", (message: ChatWrapperThreadInputs) => {
+  void choose(message.inputs).then((result) => port.postMessage(result));
+});
 
 async function choose(inputs: ChatWrapperInputs): Promise<ChatWrapperThreadResult> {
   try {
-    const engine = (await import("node-llama-cpp")) as LlamaEngine;
+    const { resolveChatWrapper } = await engine;
     const template = inputs.fileInfo.metadata.tokenizer.chat_template;
     const declined = template === undefined || template.trim() === "" ? undefined : needsNativeRenderer(template);
     if (declined !== undefined) return { type: "declined", reason: declined };
     const { tokenizer, failure } = bridgedTokenizer({ port: port!, shared, timeoutMs });
     // The same call `resolveChatWrapper(model)` makes, without `llama` (see needsNativeRenderer).
-    const wrapper = engine.resolveChatWrapper({ ...inputs, architecture: inputs.architecture as never, fileInfo: inputs.fileInfo as never, tokenizer });
+    const wrapper = resolveChatWrapper({ ...inputs, architecture: inputs.architecture as never, fileInfo: inputs.fileInfo as never, tokenizer });
     const failed = failure();
     if (failed !== undefined) return { type: "declined", reason: failed };
-    const choice = describeChatWrapper(engine, wrapper);
+    const choice = describeChatWrapper(await engine, wrapper);
     if (choice === undefined) return { type: "declined", reason: `node-llama-cpp chose a ${wrapper?.constructor.name} this thread cannot describe` };
     return { type: "chosen", choice };
   } catch (error) {

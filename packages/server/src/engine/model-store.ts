@@ -2,7 +2,8 @@ import { open } from "node:fs/promises";
 import { InvalidInputError, ModelLoadFailedError, ModelNotFoundError, ModelNotLoadedError } from "@rein/protocol";
 import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
-import type { ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { ChatWrapperThread } from "./chat-wrapper-thread.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import type { WorkerLogLevel } from "../worker-services.ts";
 
@@ -183,6 +184,24 @@ async function loadNative(
   onProgress: (fraction: number) => void,
 ): Promise<LoadedModel> {
   const file = await assertGgufFile(options.modelPath, options.modelSrc);
+  // A file whose chat template is not resolved yet resolves it in a thread: started now, it imports
+  // node-llama-cpp while the model loads. Ended here if the load never got to use it (failed, cancelled, or
+  // another load of the file resolved first); once used, the resolution owns it (see ChatWrapperThread).
+  const thread = chatWrappers.knows(file) ? undefined : ChatWrapperThread.start();
+  try {
+    return await loadNativeModel(options, signal, onProgress, file, thread);
+  } finally {
+    thread?.closeIfUnused();
+  }
+}
+
+async function loadNativeModel(
+  options: AcquireModelOptions,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+  file: ModelFileIdentity,
+  thread: ChatWrapperThread | undefined,
+): Promise<LoadedModel> {
   const llama = await getLlamaRuntime();
   signal.throwIfAborted();
   const { config } = options;
@@ -212,6 +231,7 @@ async function loadNative(
       // The chat template now (in a thread, once per file): the reply to loadModel means the model is ready.
       await loaded.prepareChatWrapper({
         signal,
+        thread,
         onResolving: () => options.log?.("debug", `${options.modelSrc}: resolving its chat template in a worker thread (first load of this file)`, { modelId: options.modelId }),
       });
     } catch (error) {
