@@ -169,10 +169,11 @@ export function chooseChatWrapperInThread(model: LlamaModel, options: { signal?:
  * const choice = await chooseChatWrapperForInputs(chatWrapperInputs(model), model.tokenizer);
  * ```
  */
-export function chooseChatWrapperForInputs(
+export async function chooseChatWrapperForInputs(
   inputs: ChatWrapperInputs,
   tokenizer: Tokenizer,
   options: { signal?: AbortSignal; thread?: ChatWrapperThread } = {},
 ): Promise<ChatWrapperChoice> {
+  // async: a thread that cannot even start (no script, no threads) rejects like one that failed later.
   return (options.thread ?? ChatWrapperThread.start()).choose(inputs, tokenizer, options);
 }

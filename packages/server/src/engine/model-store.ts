@@ -187,11 +187,20 @@ async function loadNative(
   // A file whose chat template is not resolved yet resolves it in a thread: started now, it imports
   // node-llama-cpp while the model loads. Ended here if the load never got to use it (failed, cancelled, or
   // another load of the file resolved first); once used, the resolution owns it (see ChatWrapperThread).
-  const thread = chatWrappers.knows(file) ? undefined : ChatWrapperThread.start();
+  const thread = chatWrappers.knows(file) ? undefined : startChatWrapperThread();
   try {
     return await loadNativeModel(options, signal, onProgress, file, thread);
   } finally {
     thread?.closeIfUnused();
+  }
+}
+
+/** A thread that cannot start now is no reason to fail the load: the resolution tries again, or resolves here. */
+function startChatWrapperThread(): ChatWrapperThread | undefined {
+  try {
+    return ChatWrapperThread.start();
+  } catch {
+    return undefined;
   }
 }
 
