@@ -174,7 +174,7 @@ function report(data: { preset: string; phases: PhaseResult[]; plain: PlainLoadB
     ["worker phase", "longest delay (ms)", "delay p99 (ms)", "longest on-CPU block (ms)", "longest gap: ran / waited for a core (ms)", "monitor samples", "cancels sent", "cancel RTT p50 (ms)", "p99", "max"],
     rows,
   );
-  const plainLine = `Plain node-llama-cpp in this process, same loads: longest event-loop delay during load + context creation ${formatNumber(data.plain.loadMs)} ms (node-llama-cpp's own synchronous parts, plus this machine's scheduling); one \`resolveChatWrapper\` call blocks up to ${formatNumber(data.plain.chatWrapperMs)} ms (synchronous; a plain app pays it for every model it loads, Rein once per model file).`;
+  const plainLine = `Plain node-llama-cpp in this process, same loads: longest event-loop delay during load + context creation ${formatNumber(data.plain.loadMs)} ms (node-llama-cpp's own synchronous parts, plus this machine's scheduling); one \`resolveChatWrapper\` call blocks up to ${formatNumber(data.plain.chatWrapperMs)} ms (synchronous; a plain app pays it for every model it loads on its event loop, Rein resolves it once per model file in a worker thread).`;
   const behind: BehindNote[] = [];
   const verdicts = data.phases.map((phase) => {
     // With schedstat, a block is what the main thread ran without yielding; time it waited for a core is the machine's.
@@ -184,8 +184,8 @@ function report(data: { preset: string; phases: PhaseResult[]; plain: PlainLoadB
       behind.push({
         cause: "synchronous step on the worker's event loop",
         gap: `Worker event loop (${data.preset}), ${phase.label}: longest block ${formatNumber(blockMs)} ms on the CPU (target <= ${BLOCK_TARGET_MS} ms; longest delay ${formatNumber(phase.loop.maxMs)} ms); cancels sent meanwhile took up to ${formatNumber(Math.max(...phase.cancels, 0))} ms.`,
-        why: "node-llama-cpp's `resolveChatWrapper` is synchronous and renders the GGUF's Jinja template against every built-in wrapper (50-150 ms idle, ~1 s on a loaded 2-core machine, even for a 199-character ChatML template); plain node-llama-cpp pays it too (see the plain line). Rein resolves it once per model file (later loads reuse it). Elsewhere a block is the machine preempting the worker, or node-llama-cpp's own synchronous sampling.",
-        fix: "Resolve the first load's template off the event loop: a worker thread with a vocab-only load of the same file resolves it and the main thread rebuilds the wrapper from its type and settings (needs node-llama-cpp to expose the settings it chose).",
+        why: "On a load: node-llama-cpp's own synchronous `loadModel` work (reading and parsing the GGUF; plain node-llama-cpp shows the same, see the plain line). Rein resolves the chat template in a worker thread (the main thread only answers its tokenizer questions), except for a template only node-llama-cpp's native Jinja renderer parses. Elsewhere a block is the machine preempting the worker, or node-llama-cpp's own synchronous sampling.",
+        fix: "Not ours to fix on the load path: node-llama-cpp reads GGUF metadata synchronously in chunks (an upstream change). While streaming: fewer wake-ups and threads <= cores - 1 (see docs/hot-path.md).",
       });
     }
     return verdict(met, `${phase.label}: longest block ${formatNumber(blockMs)} ms${phase.loop.cpu ? " on the CPU" : ""} (target <= ${BLOCK_TARGET_MS} ms).`);

@@ -53,6 +53,18 @@ describe("the worker's start path", () => {
     expect(files.map((file) => path.relative(sourceDirectory, file))).not.toContain(path.join("store", "store-thread-main.ts"));
   });
 
+  it("never starts the chat-wrapper thread: its script is not on the start path, nor is node:worker_threads", () => {
+    const files = staticGraph(path.join(sourceDirectory, "worker-entry.ts"));
+    const relative = files.map((file) => path.relative(sourceDirectory, file));
+    // The thread (node-llama-cpp's resolver) starts with the first load of a model file, never before.
+    expect(relative).toContain(path.join("engine", "chat-wrapper-thread.ts"));
+    expect(relative).not.toContain(path.join("engine", "chat-wrapper-thread-main.ts"));
+    const workerThreads = /(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+["']node:worker_threads["']/;
+    const offenders = files.filter((file) => workerThreads.test(readFileSync(file, "utf8"))).map((file) => path.relative(sourceDirectory, file));
+    expect(offenders).toEqual([]);
+    expect(workerThreads.test(readFileSync(path.join(sourceDirectory, "engine", "chat-wrapper-thread-main.ts"), "utf8"))).toBe(true);
+  });
+
   it("the check itself sees a value import", () => {
     expect(engineValueImport.test('import { getLlama } from "node-llama-cpp";')).toBe(true);
     expect(engineValueImport.test('import { type Llama } from "node-llama-cpp";')).toBe(true);

@@ -1,7 +1,8 @@
 import { testModelPath } from "@rein/test-model";
-import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
+import type { LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChatWrapperCache } from "./chat-wrapper-cache.ts";
+import { ChatWrapperCache, type ChooseChatWrapper } from "./chat-wrapper-cache.ts";
+import type { ChatWrapperChoice } from "./chat-wrapper-choice.ts";
 import { getLlamaRuntime, loadEngine, type LlamaEngine } from "./llama-runtime.ts";
 
 describe("ChatWrapperCache (real node-llama-cpp, the tiny test model)", () => {
@@ -9,6 +10,7 @@ describe("ChatWrapperCache (real node-llama-cpp, the tiny test model)", () => {
   let model: LlamaModel;
   let second: LlamaModel;
   const file = { path: "/models/tiny.gguf", size: 1_900_000, modifiedMs: 1 };
+  const chatML: ChatWrapperChoice = { kind: "specialized", name: "chatML", candidate: 0 };
 
   beforeAll(async () => {
     engine = await loadEngine();
@@ -22,58 +24,101 @@ describe("ChatWrapperCache (real node-llama-cpp, the tiny test model)", () => {
     await second?.dispose();
   });
 
-  /** node-llama-cpp's own resolver (slow: ~0.1-1.5 s), or for counting only a fresh ChatML wrapper, counted. */
-  function countingCache(resolver: "real" | "chatML" = "chatML"): { cache: ChatWrapperCache; calls: () => number } {
+  /** A cache whose resolutions are counted and answered by `answer` (a fixed choice unless told otherwise). */
+  function countingCache(answer: ChooseChatWrapper = async () => chatML): { cache: ChatWrapperCache; calls: () => number } {
     let calls = 0;
     const cache = new ChatWrapperCache({
-      resolve: (target) => {
+      choose: (target, options) => {
         calls += 1;
-        return resolver === "real" ? engine.resolveChatWrapper(target)! : new engine.ChatMLChatWrapper();
+        return answer(target, options);
       },
     });
     return { cache, calls: () => calls };
   }
 
-  it("resolves a file's chat wrapper once: a second model of the same file gets the same (specialized) wrapper", () => {
-    const { cache, calls } = countingCache("real");
-    const first = cache.wrapperFor(model, file);
+  it("resolves a file's chat wrapper once, in the thread: a second model of the same file gets the same (specialized) wrapper", async () => {
+    const cache = new ChatWrapperCache();
+    const first = await cache.wrapperFor(model, file);
     expect(first).toBeInstanceOf(engine.ChatMLChatWrapper);
-    expect(cache.wrapperFor(second, { ...file })).toBe(first);
-    expect(calls()).toBe(1);
+    expect(await cache.wrapperFor(second, { ...file })).toBe(first);
     expect(cache.resolutions).toBe(1);
   });
 
-  it("resolves again for a different file, a changed file (size or mtime) or a model of unknown origin", () => {
+  it("two loads of one file at once share one resolution", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { cache, calls } = countingCache(async () => {
+      await gate;
+      return chatML;
+    });
+    const both = Promise.all([cache.wrapperFor(model, file), cache.wrapperFor(second, file)]);
+    release();
+    const [first, again] = await both;
+    expect(again).toBe(first);
+    expect(calls()).toBe(1);
+  });
+
+  it("resolves again for a different file, a changed file (size or mtime) or a model of unknown origin", async () => {
     const { cache, calls } = countingCache();
-    cache.wrapperFor(model, file);
-    cache.wrapperFor(model, { ...file, path: "/models/other.gguf" });
-    cache.wrapperFor(model, { ...file, size: file.size + 1 });
-    cache.wrapperFor(model, { ...file, modifiedMs: 2 });
-    cache.wrapperFor(model, undefined);
-    cache.wrapperFor(model, undefined);
+    await cache.wrapperFor(model, file);
+    await cache.wrapperFor(model, { ...file, path: "/models/other.gguf" });
+    await cache.wrapperFor(model, { ...file, size: file.size + 1 });
+    await cache.wrapperFor(model, { ...file, modifiedMs: 2 });
+    await cache.wrapperFor(model, undefined);
+    await cache.wrapperFor(model, undefined);
     expect(calls()).toBe(6);
     expect(cache.size).toBe(4);
   });
 
-  it("never shares a Jinja template wrapper: it holds the tokenizer of the model it was made for", () => {
-    let calls = 0;
-    const cache = new ChatWrapperCache({
-      resolve: (target): ChatWrapper => {
-        calls += 1;
-        return new engine.JinjaTemplateChatWrapper({ template: model.fileInfo.metadata.tokenizer?.chat_template ?? "{{ messages }}", tokenizer: target.tokenizer });
-      },
-    });
-    const first = cache.wrapperFor(model, file);
-    const again = cache.wrapperFor(second, file);
+  it("remembers a Jinja choice but builds the wrapper for each model: it holds that model's tokenizer", async () => {
+    const { cache, calls } = countingCache(async () => ({ kind: "jinja" }));
+    const first = await cache.wrapperFor(model, file);
+    const again = await cache.wrapperFor(second, file);
     expect(first).toBeInstanceOf(engine.JinjaTemplateChatWrapper);
+    expect(again).toBeInstanceOf(engine.JinjaTemplateChatWrapper);
     expect(again).not.toBe(first);
-    expect(calls).toBe(2);
-    expect(cache.size).toBe(0);
+    expect(calls()).toBe(1);
   });
 
-  it("keeps at most 16 files", () => {
+  it("when the thread cannot choose, resolves on the main thread (node-llama-cpp's own resolver) and remembers that", async () => {
+    const { cache, calls } = countingCache(async () => {
+      throw new Error("declined: test");
+    });
+    const wrapper = await cache.wrapperFor(model, file);
+    expect(wrapper.constructor).toBe(engine.resolveChatWrapper(model)!.constructor);
+    expect(await cache.wrapperFor(second, file)).toBe(wrapper);
+    expect(calls()).toBe(1);
+  });
+
+  it("an aborted wait rejects at once; the resolution stops only when its last waiter aborted, and is not remembered", async () => {
+    const seen: AbortSignal[] = [];
+    const { cache, calls } = countingCache(
+      (_target, options) =>
+        new Promise<ChatWrapperChoice>((_resolve, reject) => {
+          seen.push(options.signal!);
+          options.signal!.addEventListener("abort", () => reject(options.signal!.reason), { once: true });
+        }),
+    );
+    const first = new AbortController();
+    const second_ = new AbortController();
+    const waiting = [cache.wrapperFor(model, file, { signal: first.signal }), cache.wrapperFor(second, file, { signal: second_.signal })];
+    first.abort(new Error("first cancelled"));
+    await expect(waiting[0]).rejects.toThrow("first cancelled");
+    expect(seen[0]!.aborted).toBe(false);
+    second_.abort(new Error("second cancelled"));
+    await expect(waiting[1]).rejects.toThrow("second cancelled");
+    expect(seen[0]!.aborted).toBe(true);
+    // Forgotten: the next load resolves again.
+    const again = cache.wrapperFor(model, file, { signal: AbortSignal.abort(new Error("third cancelled")) });
+    await expect(again).rejects.toThrow("third cancelled");
+    await Promise.resolve();
+    expect(cache.size).toBe(0);
+    expect(calls()).toBe(1);
+  });
+
+  it("keeps at most 16 files", async () => {
     const { cache } = countingCache();
-    for (let index = 0; index < 20; index += 1) cache.wrapperFor(model, { ...file, path: `/models/${index}.gguf` });
+    for (let index = 0; index < 20; index += 1) await cache.wrapperFor(model, { ...file, path: `/models/${index}.gguf` });
     expect(cache.size).toBe(16);
   });
 });

@@ -1,5 +1,6 @@
 import type { ChatWrapper, LlamaContext, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
-import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { chatWrappers, type ModelFileIdentity, type WrapperForOptions } from "./chat-wrapper-cache.ts";
+import { loadedEngine } from "./llama-runtime.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import { SequencePool } from "./sequence-pool.ts";
 
@@ -38,12 +39,21 @@ export class LoadedModel {
   }
 
   /**
-   * The model's chat template, resolved once: resolving it renders the GGUF's
-   * Jinja template against node-llama-cpp's wrappers, which costs 100+ ms, far
-   * too much to pay per completion (and once per model file, see ChatWrapperCache).
+   * Resolves the model's chat template, off the event loop and once per model file (see ChatWrapperCache):
+   * resolving renders the GGUF's Jinja template against node-llama-cpp's wrappers, hundreds of milliseconds
+   * of CPU. The load path awaits it, so a loaded model has its wrapper before its first completion.
+   */
+  async prepareChatWrapper(options: WrapperForOptions = {}): Promise<ChatWrapper> {
+    this.#chatWrapper ??= await chatWrappers.wrapperFor(this.model, this.#file, options);
+    return this.#chatWrapper;
+  }
+
+  /**
+   * The model's chat wrapper. Resolved by prepareChatWrapper when the model loaded; for a model built some
+   * other way it is resolved here, synchronously (node-llama-cpp's own resolver, blocking the event loop).
    */
   get chatWrapper(): ChatWrapper {
-    this.#chatWrapper ??= chatWrappers.wrapperFor(this.model, this.#file);
+    this.#chatWrapper ??= loadedEngine().resolveChatWrapper(this.model);
     return this.#chatWrapper;
   }
 

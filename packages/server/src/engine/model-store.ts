@@ -2,8 +2,10 @@ import { open } from "node:fs/promises";
 import { InvalidInputError, ModelLoadFailedError, ModelNotFoundError, ModelNotLoadedError } from "@rein/protocol";
 import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
-import type { ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { ChatWrapperThread } from "./chat-wrapper-thread.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
+import type { WorkerLogLevel } from "../worker-services.ts";
 
 export interface AcquireModelOptions {
   modelId: string;
@@ -13,6 +15,8 @@ export interface AcquireModelOptions {
   signal: AbortSignal;
   /** Native load progress, 0..1. */
   onProgress?: (fraction: number) => void;
+  /** The load's log lines (the worker's log). */
+  log?: (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => void;
 }
 
 interface PendingLoad {
@@ -180,6 +184,33 @@ async function loadNative(
   onProgress: (fraction: number) => void,
 ): Promise<LoadedModel> {
   const file = await assertGgufFile(options.modelPath, options.modelSrc);
+  // A file whose chat template is not resolved yet resolves it in a thread: started now, it imports
+  // node-llama-cpp while the model loads. Ended here if the load never got to use it (failed, cancelled, or
+  // another load of the file resolved first); once used, the resolution owns it (see ChatWrapperThread).
+  const thread = chatWrappers.knows(file) ? undefined : startChatWrapperThread();
+  try {
+    return await loadNativeModel(options, signal, onProgress, file, thread);
+  } finally {
+    thread?.closeIfUnused();
+  }
+}
+
+/** A thread that cannot start now is no reason to fail the load: the resolution tries again, or resolves here. */
+function startChatWrapperThread(): ChatWrapperThread | undefined {
+  try {
+    return ChatWrapperThread.start();
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadNativeModel(
+  options: AcquireModelOptions,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+  file: ModelFileIdentity,
+  thread: ChatWrapperThread | undefined,
+): Promise<LoadedModel> {
   const llama = await getLlamaRuntime();
   signal.throwIfAborted();
   const { config } = options;
@@ -205,12 +236,22 @@ async function loadNative(
       createSignal: signal,
     });
     const loaded = new LoadedModel({ ...options, model, context, file });
-    // Resolve the chat template now (once per file): the first completion should not pay for it.
-    void loaded.chatWrapper;
+    try {
+      // The chat template now (in a thread, once per file): the reply to loadModel means the model is ready.
+      await loaded.prepareChatWrapper({
+        signal,
+        thread,
+        onResolving: () => options.log?.("debug", `${options.modelSrc}: resolving its chat template in a worker thread (first load of this file)`, { modelId: options.modelId }),
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ModelLoadFailedError({ modelSrc: options.modelSrc, cause: error, message: `Could not resolve the chat template of ${options.modelSrc}: ${String(error)}` });
+    }
     return loaded;
   } catch (error) {
     await model.dispose();
     if (signal.aborted) throw signal.reason;
+    if (ModelLoadFailedError.isInstance(error)) throw error;
     throw new ModelLoadFailedError({ modelSrc: options.modelSrc, cause: error, message: `Could not create a context for ${options.modelSrc}: ${String(error)}` });
   }
 }

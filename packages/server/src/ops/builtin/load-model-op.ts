@@ -61,7 +61,15 @@ export const loadModelOp = defineOp({
       await verifyLocalFile(modelPath, input.sha256, signal);
     }
     const throttle = loadProgressThrottle((progress) => context.progress(progress));
-    const model = await services.models.acquire({ modelId, modelSrc: input.modelSrc, modelPath, config, signal, onProgress: throttle });
+    const model = await services.models.acquire({
+      modelId,
+      modelSrc: input.modelSrc,
+      modelPath,
+      config,
+      signal,
+      onProgress: throttle,
+      log: (level, message, data) => services.log(level, message, data),
+    });
     if (signal.aborted) {
       // The cancel raced the very end of the load: give our reference back so nothing stays loaded for nobody.
       const { model: released, freed } = services.models.release(modelId);
