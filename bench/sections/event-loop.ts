@@ -1,4 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { ReinClient } from "@rein/sdk";
 import { testModelPath } from "@rein/test-model";
 import type { BenchContext } from "../bench-context.ts";
@@ -58,13 +61,17 @@ async function eventLoopForPreset(context: BenchContext, preset: ModelPreset): P
   const { threads, quick } = context.options;
   const modelPath = await testModelPath({ preset });
   const modelConfig = reinModelConfig({ threads, contextSize: CONTEXT_SIZE, parallel: 2 });
-  await using client = await startReinClient({ threads, opModules: [HOT_PATH_OP] });
+  // A fresh cache dir: a worker keeps each model file's chat-template choice there for later workers, and the
+  // first phase measures the resolution itself (the first load of a file on a machine).
+  const cacheDir = await mkdtemp(path.join(tmpdir(), "rein-bench-event-loop-"));
+  await using cleanup = { [Symbol.asyncDispose]: () => rm(cacheDir, { recursive: true, force: true }) };
+  await using client = await startReinClient({ threads, opModules: [HOT_PATH_OP], cacheDir });
   const phases: PhaseResult[] = [];
   const loads = quick ? 3 : 6;
 
   context.progress(`${preset}: first load of the file, then ${loads} more, cancels sent meanwhile`);
   let modelId = "";
-  phases.push(await phase(client, "first `loadModel` of the file in this worker (chat template resolved)", async () => {
+  phases.push(await phase(client, "first `loadModel` of the file on this machine (chat template resolved)", async () => {
     modelId = await client.loadModel({ modelSrc: modelPath, modelConfig });
   }));
   await client.unloadModel({ modelId });

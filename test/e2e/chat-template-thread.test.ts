@@ -1,8 +1,21 @@
-import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InferenceCancelledError, type LogMessage } from "@rein/sdk";
 import { createTestClient, history, mediumModel, tinyModel } from "../helpers/rein-test-client.ts";
+import { makeTempDir } from "../helpers/temp-dir.ts";
 
 describe("the first load of a model file resolves its chat template off the worker's event loop (real worker)", () => {
+  // Each test gets its own cache dir: a worker keeps each file's chat-template choice there, and a choice an
+  // earlier test file's worker kept (the suite shares one REIN_CACHE_DIR) would leave nothing to resolve.
+  let cache: Awaited<ReturnType<typeof makeTempDir>>;
+  beforeEach(async () => {
+    cache = await makeTempDir();
+  });
+  afterEach(async () => {
+    await cache.remove();
+  });
+
   it("answers a cancel by id of another run and an inspect sent while the load resolves the template; the model then works", async () => {
     const mediumPath = await mediumModel();
     let onResolving = () => {};
@@ -10,7 +23,7 @@ describe("the first load of a model file resolves its chat template off the work
     const logger = (entry: LogMessage) => {
       if (entry.message.startsWith(`${mediumPath}: resolving its chat template in a worker thread`)) onResolving();
     };
-    await using client = createTestClient({ logger });
+    await using client = createTestClient({ logger, cacheDir: cache.path });
     const tiny = await client.loadModel({ modelSrc: await tinyModel(), modelConfig: { ctx_size: 2048 } });
 
     // A run streaming on the tiny model; every event is consumed (leaving the loop early would cancel it).
@@ -70,7 +83,7 @@ describe("the first load of a model file resolves its chat template off the work
       resolvingLines += 1;
       onResolving();
     };
-    await using client = createTestClient({ logger });
+    await using client = createTestClient({ logger, cacheDir: cache.path });
     const load = client.loadModel({ modelSrc: mediumPath, modelConfig: { ctx_size: 2048 } });
     await resolving;
     expect(await load.cancel()).toEqual({ cancelled: 1 });
@@ -85,6 +98,26 @@ describe("the first load of a model file resolves its chat template off the work
     // The cancelled resolution was not remembered: the second load resolved the template itself.
     expect(resolvingLines).toBe(2);
     const completion = client.completion({ modelId, history: history(), maxTokens: 5, temperature: 0 });
+    expect((await completion.final).stopReason).toBe("length");
+  });
+
+  it("a later worker on the same cache dir takes the file's choice from there: no thread, no resolution", async () => {
+    const tinyPath = await tinyModel();
+    const resolvingLines: string[] = [];
+    const logger = (entry: LogMessage) => {
+      if (entry.message.startsWith(`${tinyPath}: resolving its chat template in a worker thread`)) resolvingLines.push(entry.message);
+    };
+    {
+      await using first = createTestClient({ logger, cacheDir: cache.path });
+      await first.loadModel({ modelSrc: tinyPath, modelConfig: { ctx_size: 2048 } });
+    }
+    expect(resolvingLines).toHaveLength(1);
+    expect(existsSync(join(cache.path, "engine", "chat-wrappers.json"))).toBe(true);
+
+    await using next = createTestClient({ logger, cacheDir: cache.path });
+    const modelId = await next.loadModel({ modelSrc: tinyPath, modelConfig: { ctx_size: 2048 } });
+    expect(resolvingLines).toHaveLength(1);
+    const completion = next.completion({ modelId, history: history(), maxTokens: 5, temperature: 0 });
     expect((await completion.final).stopReason).toBe("length");
   });
 });

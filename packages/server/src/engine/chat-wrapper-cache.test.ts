@@ -1,7 +1,11 @@
 import { testModelPath } from "@rein/test-model";
 import type { LlamaModel } from "node-llama-cpp";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatWrapperCache, type ChooseChatWrapper } from "./chat-wrapper-cache.ts";
+import { ChatWrapperChoiceStore } from "./chat-wrapper-choice-store.ts";
 import type { ChatWrapperChoice } from "./chat-wrapper-choice.ts";
 import { getLlamaRuntime, loadEngine, type LlamaEngine } from "./llama-runtime.ts";
 
@@ -114,6 +118,42 @@ describe("ChatWrapperCache (real node-llama-cpp, the tiny test model)", () => {
     await Promise.resolve();
     expect(cache.size).toBe(0);
     expect(calls()).toBe(1);
+  });
+
+  it("a choice an earlier worker kept on disk is used without resolving; a new choice is kept there", async () => {
+    const cacheDir = await mkdtemp(path.join(tmpdir(), "rein-choices-"));
+    try {
+      const first = countingCache();
+      const persisted = new ChatWrapperChoiceStore(cacheDir);
+      expect(first.cache.knows(file, persisted)).toBe(false);
+      expect(await first.cache.wrapperFor(model, file, { persisted })).toBeInstanceOf(engine.ChatMLChatWrapper);
+      expect(first.calls()).toBe(1);
+      // On disk by the time the load has its wrapper: a fresh store (the next worker) reads it.
+      expect(new ChatWrapperChoiceStore(cacheDir).recall(file)).toEqual(chatML);
+
+      const next = countingCache();
+      const nextStore = new ChatWrapperChoiceStore(cacheDir);
+      expect(next.cache.knows(file, nextStore)).toBe(true);
+      expect(await next.cache.wrapperFor(model, file, { persisted: nextStore })).toBeInstanceOf(engine.ChatMLChatWrapper);
+      expect(next.calls()).toBe(0);
+      expect(next.cache.resolutions).toBe(0);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a kept choice that cannot be built (edited by hand) is forgotten and the file resolved again", async () => {
+    const cacheDir = await mkdtemp(path.join(tmpdir(), "rein-choices-"));
+    try {
+      const persisted = new ChatWrapperChoiceStore(cacheDir);
+      await persisted.remember(file, { kind: "specialized", name: "chatML", candidate: 99 });
+      const { cache, calls } = countingCache();
+      expect(await cache.wrapperFor(model, file, { persisted })).toBeInstanceOf(engine.ChatMLChatWrapper);
+      expect(calls()).toBe(1);
+      expect(new ChatWrapperChoiceStore(cacheDir).recall(file)).toEqual(chatML);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it("keeps at most 16 files", async () => {

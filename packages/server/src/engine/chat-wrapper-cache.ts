@@ -1,5 +1,6 @@
 import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
 import { buildChatWrapper, type ChatWrapperChoice } from "./chat-wrapper-choice.ts";
+import type { ChatWrapperChoiceStore } from "./chat-wrapper-choice-store.ts";
 import { chooseChatWrapperInThread, type ChatWrapperThread } from "./chat-wrapper-thread.ts";
 import { loadedEngine } from "./llama-runtime.ts";
 
@@ -57,9 +58,9 @@ export class ChatWrapperCache {
     return this.#choices.size;
   }
 
-  /** Whether a load of `file` would find its choice here (remembered, or being made by another load). */
-  knows(file: ModelFileIdentity): boolean {
-    return this.#choices.has(fileKey(file));
+  /** Whether a load of `file` would find its choice (remembered here or on disk, or being made by another load). */
+  knows(file: ModelFileIdentity, persisted?: ChatWrapperChoiceStore): boolean {
+    return this.#choices.has(fileKey(file)) || persisted?.recall(file) !== undefined;
   }
 
   /**
@@ -73,13 +74,24 @@ export class ChatWrapperCache {
     const known = key === undefined ? undefined : this.#wrappers.get(key);
     if (known !== undefined) return known;
     let pending = key === undefined ? undefined : this.#choices.get(key);
-    if (pending === undefined) {
+    // A choice an earlier worker made for this file (see ChatWrapperChoiceStore): no thread, no resolution.
+    const recalled = pending === undefined && file !== undefined ? options.persisted?.recall(file) : undefined;
+    if (pending === undefined && recalled !== undefined) {
+      pending = { promise: Promise.resolve(recalled), controller: new AbortController(), waiters: 0, recalled: true };
+      this.#remember(key!, pending);
+    } else if (pending === undefined) {
       this.#resolutions += 1;
       options.onResolving?.();
       pending = this.#start(model, options.thread);
       if (key !== undefined) this.#remember(key, pending);
+      if (file !== undefined && options.persisted !== undefined) {
+        const store = options.persisted;
+        pending.saved = pending.promise.then((choice) => (choice === undefined ? undefined : store.remember(file, choice)), () => undefined);
+      }
     }
     const chosen = await waitFor(pending, options.signal);
+    // On disk before the load answers, so a worker closed right after it leaves the choice to the next one.
+    await pending.saved;
     // Another load of the file that shared this resolution may have built the shared wrapper already.
     const built = key === undefined ? undefined : this.#wrappers.get(key);
     if (built !== undefined) return built;
@@ -88,7 +100,16 @@ export class ChatWrapperCache {
       // Synchronous, on this thread: only when the thread could not choose (see the class comment).
       wrapper = loadedEngine().resolveChatWrapper(model);
     } else {
-      wrapper = buildChatWrapper(loadedEngine(), model.tokenizer, model.fileInfo.metadata?.tokenizer?.chat_template, chosen);
+      try {
+        wrapper = buildChatWrapper(loadedEngine(), model.tokenizer, model.fileInfo.metadata?.tokenizer?.chat_template, chosen);
+      } catch (error) {
+        // Only a choice read from disk can fail to build (a file edited by hand, or from a changed node-llama-cpp):
+        // forget it and resolve as if it had never been made.
+        if (!pending.recalled || file === undefined) throw error;
+        options.persisted?.forget(file);
+        if (key !== undefined && this.#choices.get(key) === pending) this.#choices.delete(key);
+        return this.wrapperFor(model, file, options);
+      }
     }
     if (key !== undefined && this.#choices.get(key) === pending && isShareable(wrapper)) this.#wrappers.set(key, wrapper);
     return wrapper;
@@ -106,7 +127,7 @@ export class ChatWrapperCache {
     });
     // A rejection is seen by the waiters; this keeps it from counting as unhandled when none is left.
     promise.catch(() => undefined);
-    return { promise, controller, waiters: 0 };
+    return { promise, controller, waiters: 0, recalled: false };
   }
 
   #remember(key: string, pending: PendingChoice): void {
@@ -128,6 +149,8 @@ export interface WrapperForOptions {
   onResolving?: () => void;
   /** A thread started while the model loaded, used if this call resolves (else the caller ends it: closeIfUnused). */
   thread?: ChatWrapperThread;
+  /** Where choices outlive this worker: recalled instead of resolving, and a new choice kept there. */
+  persisted?: ChatWrapperChoiceStore;
 }
 
 interface PendingChoice {
@@ -135,6 +158,10 @@ interface PendingChoice {
   promise: Promise<ChatWrapperChoice | undefined>;
   controller: AbortController;
   waiters: number;
+  /** Read from disk rather than made in this worker. */
+  recalled: boolean;
+  /** Settles once a choice made here is on disk (a failed write included). */
+  saved?: Promise<void>;
 }
 
 /** Waits for a shared resolution; the last waiter to abort aborts the resolution too. */

@@ -3,6 +3,7 @@ import { InvalidInputError, ModelLoadFailedError, ModelNotFoundError, ModelNotLo
 import { getLlamaRuntime } from "./llama-runtime.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import { chatWrappers, type ModelFileIdentity } from "./chat-wrapper-cache.ts";
+import { ChatWrapperChoiceStore } from "./chat-wrapper-choice-store.ts";
 import { ChatWrapperThread } from "./chat-wrapper-thread.ts";
 import type { ResolvedModelConfig } from "./model-config.ts";
 import type { WorkerLogLevel } from "../worker-services.ts";
@@ -17,6 +18,8 @@ export interface AcquireModelOptions {
   onProgress?: (fraction: number) => void;
   /** The load's log lines (the worker's log). */
   log?: (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => void;
+  /** The worker's cache dir: chat-template choices of model files are kept there for later workers. */
+  cacheDir?: string;
 }
 
 interface PendingLoad {
@@ -187,9 +190,10 @@ async function loadNative(
   // A file whose chat template is not resolved yet resolves it in a thread: started now, it imports
   // node-llama-cpp while the model loads. Ended here if the load never got to use it (failed, cancelled, or
   // another load of the file resolved first); once used, the resolution owns it (see ChatWrapperThread).
-  const thread = chatWrappers.knows(file) ? undefined : startChatWrapperThread();
+  const persisted = options.cacheDir === undefined ? undefined : ChatWrapperChoiceStore.at(options.cacheDir);
+  const thread = chatWrappers.knows(file, persisted) ? undefined : startChatWrapperThread();
   try {
-    return await loadNativeModel(options, signal, onProgress, file, thread);
+    return await loadNativeModel(options, signal, onProgress, file, thread, persisted);
   } finally {
     thread?.closeIfUnused();
   }
@@ -210,6 +214,7 @@ async function loadNativeModel(
   onProgress: (fraction: number) => void,
   file: ModelFileIdentity,
   thread: ChatWrapperThread | undefined,
+  persisted: ChatWrapperChoiceStore | undefined,
 ): Promise<LoadedModel> {
   const llama = await getLlamaRuntime();
   signal.throwIfAborted();
@@ -241,6 +246,7 @@ async function loadNativeModel(
       await loaded.prepareChatWrapper({
         signal,
         thread,
+        persisted,
         onResolving: () => options.log?.("debug", `${options.modelSrc}: resolving its chat template in a worker thread (first load of this file)`, { modelId: options.modelId }),
       });
     } catch (error) {

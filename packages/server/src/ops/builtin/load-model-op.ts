@@ -69,6 +69,7 @@ export const loadModelOp = defineOp({
       signal,
       onProgress: throttle,
       log: (level, message, data) => services.log(level, message, data),
+      cacheDir: services.cacheDir,
     });
     if (signal.aborted) {
       // The cancel raced the very end of the load: give our reference back so nothing stays loaded for nobody.
