@@ -17,6 +17,7 @@ import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { CancelTimeline } from "./transport/cancel-timeline.ts";
+import { FirstTokenTimeline } from "./transport/first-token-timeline.ts";
 import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transport/dispatcher.ts";
 import { createDuplexPair } from "./transport/duplex-pair.ts";
 import { OwnerQuota } from "./transport/owner-quota.ts";
@@ -93,6 +94,7 @@ export class WorkerHost {
       log,
       metrics: new Map(),
       cancelTimeline: new CancelTimeline(),
+      firstTokenTimeline: new FirstTokenTimeline(),
       // Read per open: the handshake may move the cache directory before the first RAG op.
       workspaces: new Workspaces({ root: () => path.join(this.services.cacheDir, "rag") }),
     };
