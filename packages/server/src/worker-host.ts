@@ -86,7 +86,11 @@ export class WorkerHost {
   constructor(options: WorkerHostOptions = {}) {
     const log = (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => this.#logSink?.({ level, message, data });
     this.services = {
-      registry: new RequestRegistry({ policies: defaultPolicies(), logger: (entry) => log(...lifecycleLine(entry)) }),
+      // Nobody reads the lifecycle line unless a client asked for logs: skip building it (twice per request).
+      registry: new RequestRegistry({ policies: defaultPolicies(), logger: (entry) => {
+          if (this.#logSink !== undefined) log(...lifecycleLine(entry));
+        },
+      }),
       models: new ModelStore(),
       cacheDir: defaultCacheDir(),
       downloads: new DownloadManager({ cacheDir: path.join(defaultCacheDir(), "downloads") }),
