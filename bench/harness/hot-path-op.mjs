@@ -55,6 +55,7 @@ const input = z.discriminatedUnion("action", [
   z.object({ action: z.literal("watchEventLoop") }).strict(),
   z.object({ action: z.literal("readEventLoop") }).strict(),
   z.object({ action: z.literal("cancelStages"), requestId: z.string() }).strict(),
+  z.object({ action: z.literal("firstTokenStages"), requestIds: z.array(z.string()) }).strict(),
 ]);
 
 /**
@@ -62,7 +63,8 @@ const input = z.discriminatedUnion("action", [
  * returns the longest delay (the longest the worker's event loop could not run a timer) and percentiles, in
  * ms, with the main thread's schedstat split (`cpu`: its longest on-CPU stretch between two ticks, and how
  * the longest delay divides into running and waiting for a core; null off Linux); `cancelStages` returns the worker's stage times of a cancelled request
- * (`CancelTimeline`) with the worker's `performance.timeOrigin`.
+ * (`CancelTimeline`) with the worker's `performance.timeOrigin`; `firstTokenStages` the stage times of calls on their way to
+ * the first text (`FirstTokenTimeline`), one entry (or null) per requestId.
  *
  * @example
  * ```ts
@@ -94,6 +96,10 @@ export const benchHotPathOp = defineOp({
       histogram = undefined;
       cpuSampler = undefined;
       return result;
+    }
+    if (request.action === "firstTokenStages") {
+      const timeline = context.services.firstTokenTimeline;
+      return { timeOrigin: timeline.timeOrigin, stages: request.requestIds.map((requestId) => timeline.get(requestId) ?? null) };
     }
     const stages = context.services.cancelTimeline.get(request.requestId);
     return { timeOrigin: context.services.cancelTimeline.timeOrigin, stages: stages ?? null };

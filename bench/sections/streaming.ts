@@ -4,6 +4,8 @@ import type { ModelPreset } from "../bench-options.ts";
 import { decodeTokensPerSecond, present, timeToFirstChunkMs, type GenerationSettings, type GenerationTrace } from "../harness/generation-trace.ts";
 import { chatPromptCostMs, formattingNote, NOTABLE_SYNCHRONOUS_MS } from "../harness/diagnostics.ts";
 import { EXTRA_PREFILL_PASS } from "./cancel-beside-new-request.ts";
+import { HOT_PATH_OP } from "../harness/cancel-breakdown.ts";
+import { firstTokenBreakdown, workerFirstTokenStages, type FirstTokenRound } from "../harness/first-token-breakdown.ts";
 import { createPlainContext, loadPlainModel, runPlainGeneration } from "../harness/plain-engine.ts";
 import { shortHistory } from "../harness/prompts.ts";
 import { reinModelConfig, runReinGeneration, startReinClient } from "../harness/rein-engine.ts";
@@ -19,6 +21,15 @@ const FIRST_TOKEN_SLACK_MS = 1;
 /** What one round measured on one path: parallel 1 (one trace) or parallel 2 (two traces run at once). */
 interface StreamRound {
   traces: GenerationTrace[];
+  /** Rein only: the worker's stage times of each trace on its way to the first text (see first-token-breakdown.ts). */
+  stages?: FirstTokenRound[];
+}
+
+/** A Rein round with its worker-side stages, read after the traces ended (outside every measured window). */
+async function withStages(client: Parameters<typeof workerFirstTokenStages>[0], traces: GenerationTrace[]): Promise<StreamRound> {
+  // A worker without the timeline (an older build in an A/B run) still gives the round, without a breakdown.
+  const stages = await workerFirstTokenStages(client, traces).catch(() => undefined);
+  return { traces, stages };
 }
 
 /**
@@ -47,7 +58,7 @@ async function streamingForPreset(context: BenchContext, preset: ModelPreset): P
   const settings: GenerationSettings = { maxTokens: preset === "tiny" ? 512 : 256, temperature: 0.8, seed: 42 };
   const rounds = Math.max(4, Math.ceil(repetitions / 2));
   const modelPath = await testModelPath({ preset });
-  await using client = await startReinClient({ threads });
+  await using client = await startReinClient({ threads, opModules: [HOT_PATH_OP] });
   const single = await client.loadModel({ modelSrc: modelPath, modelConfig: reinModelConfig({ threads, contextSize: CONTEXT_SIZE, parallel: 1 }) });
   // The same model without prompt chunking: tells the cost of chunked prefill apart from the process hop.
   const unchunked = await client.loadModel({ modelSrc: modelPath, modelConfig: reinModelConfig({ threads, contextSize: CONTEXT_SIZE, parallel: 1, prefillChunkSize: 0 }) });
@@ -62,7 +73,7 @@ async function streamingForPreset(context: BenchContext, preset: ModelPreset): P
       warmupRounds: 2,
       rounds,
       variants: [
-        { name: "rein", run: async (round) => ({ traces: [await runReinGeneration({ client, modelId: single, history: shortHistory(round), settings, cancel: none })] }) },
+        { name: "rein", run: async (round) => withStages(client, [await runReinGeneration({ client, modelId: single, history: shortHistory(round), settings, cancel: none })]) },
         {
           name: "plain",
           run: async (round) => ({
@@ -82,9 +93,8 @@ async function streamingForPreset(context: BenchContext, preset: ModelPreset): P
       variants: [
         {
           name: "rein",
-          run: async (round) => ({
-            traces: await Promise.all([0, 1].map((lane) => runReinGeneration({ client, modelId: pair, history: shortHistory(round * 2 + lane), settings, cancel: none }))),
-          }),
+          run: async (round) =>
+            withStages(client, await Promise.all([0, 1].map((lane) => runReinGeneration({ client, modelId: pair, history: shortHistory(round * 2 + lane), settings, cancel: none })))),
         },
         {
           name: "plain",
@@ -144,6 +154,7 @@ function report(data: {
   const behind: BehindNote[] = [];
   const rows: string[][] = [];
   const verdicts: string[] = [];
+  const breakdowns: string[] = [];
   const firstChunks = (rounds: StreamRound[]) => rounds.map((round) => median(present(round.traces.map(timeToFirstChunkMs))));
   // Measured with parallel 1 only; parallel 2 runs the same chunked prefill per request, so the parallel 1 figure stands in for it.
   let chunkingCost: number | null = null;
@@ -156,6 +167,11 @@ function report(data: {
     const plainFirst = firstChunks(plain);
     const rateRatio = pairedRatio(reinRate, plainRate);
     const firstDelta = pairedDifference(reinFirst, plainFirst);
+    const stages = rein.flatMap((round) => round.stages ?? []);
+    if (stages.length > 0) {
+      const plainEach = present(plain.flatMap((round) => round.traces.map(timeToFirstChunkMs)));
+      breakdowns.push(`**Time to first token stage by stage, ${label}** (Rein, µs; where the paired gap above goes):\n\n${firstTokenBreakdown(stages, plainEach)}`);
+    }
     const identical = rein.filter((round, index) => round.traces.every((trace, lane) => trace.text === plain[index]?.traces[lane]?.text)).length;
     rows.push([`${label}: Rein`, formatNumber(median(reinRate), 0), ...latencyCells(summarize(reinFirst)), formatPercent(rateRatio), `${identical}/${rein.length}`]);
     const unchunked = results.get("rein-unchunked");
@@ -191,5 +207,5 @@ function report(data: {
     rows,
   );
   const intro = `${data.settings.maxTokens} tokens per run, temperature ${data.settings.temperature}, seed ${data.settings.seed}; the same prompt tokens on both paths. tokens/s = (tokens - 1) / (last chunk - first chunk) as the consumer saw them; TTFT = call -> first text chunk at the consumer.`;
-  return { title: `${data.preset} model`, body: blocks(intro, table, verdicts.join("\n\n")), behind };
+  return { title: `${data.preset} model`, body: blocks(intro, table, verdicts.join("\n\n"), ...breakdowns), behind };
 }

@@ -115,6 +115,7 @@ export type {
 } from "./schemas/rag-schemas.ts";
 export { cancelTargetSchema, normalizeCancelTarget, parseCancelTarget } from "./schemas/cancel-schemas.ts";
 export { cancelByIdMessage, cancelByIdTarget } from "./schemas/cancel-fast-path.ts";
+export { callMessageFast, plainCompletionInput } from "./schemas/completion-fast-path.ts";
 export type { CancelByIdMessage } from "./schemas/cancel-fast-path.ts";
 export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
 export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema, handshakeVersionSchema, MAX_DEFAULT_THREADS, workerConfigSchema } from "./wire.ts";

@@ -17,6 +17,7 @@ import type { AnyOpDefinition } from "./ops/define-op.ts";
 import { registerOp } from "./ops/op-modules.ts";
 import { RequestRegistry, type LifecycleLogEntry } from "./registry/index.ts";
 import { CancelTimeline } from "./transport/cancel-timeline.ts";
+import { FirstTokenTimeline } from "./transport/first-token-timeline.ts";
 import { Dispatcher, type ConnectionTrust, type ControlHandler } from "./transport/dispatcher.ts";
 import { createDuplexPair } from "./transport/duplex-pair.ts";
 import { OwnerQuota } from "./transport/owner-quota.ts";
@@ -85,7 +86,11 @@ export class WorkerHost {
   constructor(options: WorkerHostOptions = {}) {
     const log = (level: WorkerLogLevel, message: string, data?: Record<string, unknown>) => this.#logSink?.({ level, message, data });
     this.services = {
-      registry: new RequestRegistry({ policies: defaultPolicies(), logger: (entry) => log(...lifecycleLine(entry)) }),
+      // Nobody reads the lifecycle line unless a client asked for logs: skip building it (twice per request).
+      registry: new RequestRegistry({ policies: defaultPolicies(), logger: (entry) => {
+          if (this.#logSink !== undefined) log(...lifecycleLine(entry));
+        },
+      }),
       models: new ModelStore(),
       cacheDir: defaultCacheDir(),
       downloads: new DownloadManager({ cacheDir: path.join(defaultCacheDir(), "downloads") }),
@@ -93,6 +98,7 @@ export class WorkerHost {
       log,
       metrics: new Map(),
       cancelTimeline: new CancelTimeline(),
+      firstTokenTimeline: new FirstTokenTimeline(),
       // Read per open: the handshake may move the cache directory before the first RAG op.
       workspaces: new Workspaces({ root: () => path.join(this.services.cacheDir, "rag") }),
     };

@@ -3,6 +3,7 @@ import type { ModelStore } from "./engine/model-store.ts";
 import type { RequestRegistry } from "./registry/index.ts";
 import type { Workspaces } from "./store/index.ts";
 import type { CancelTimeline } from "./transport/cancel-timeline.ts";
+import type { FirstTokenTimeline } from "./transport/first-token-timeline.ts";
 
 export type WorkerLogLevel = "debug" | "info" | "warn" | "error";
 
@@ -22,4 +23,6 @@ export interface WorkerServices {
   readonly metrics: Map<string, number>;
   /** Stage times of recent cancels by requestId (receipt, abort, acknowledgement, native stop, final reply): diagnostics. */
   readonly cancelTimeline: CancelTimeline;
+  /** Stage times of recent calls by requestId, from the frame's arrival to the first text delta sent: diagnostics. */
+  readonly firstTokenTimeline: FirstTokenTimeline;
 }

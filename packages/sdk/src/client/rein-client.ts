@@ -2,6 +2,7 @@ import {
   Command,
   InvalidInputError,
   completionInputSchema,
+  plainCompletionInput,
   downloadAssetInputSchema,
   embedInputSchema,
   loadModelInputSchema,
@@ -303,7 +304,7 @@ export class ReinClient {
     }
     const { input, features } = prepared;
     const sent = target.route === this.#local ? input : { ...input, modelId: target.modelId as string };
-    const request = this.#launch(target.route, { op: "completion", kind: "completion", input: sent, modelId: input.modelId, schema: completionInputSchema, requestId, signal, timeoutMs, parent });
+    const request = this.#launch(target.route, { op: "completion", kind: "completion", input: sent, modelId: input.modelId, schema: completionInputSchema, accepts: acceptsPlainCompletion, requestId, signal, timeoutMs, parent });
     return new CompletionRun(request, () => this.cancel({ requestId: request.requestId }), features);
   }
 
@@ -605,4 +606,9 @@ export class ReinClient {
 
 function sumCancelled(results: CancelResult[]): CancelResult {
   return { cancelled: results.reduce((total, result) => total + result.cancelled, 0) };
+}
+
+/** A plain chat's input passes by hand (see `plainCompletionInput` in @rein/protocol); anything else goes through zod. */
+function acceptsPlainCompletion(input: unknown): boolean {
+  return plainCompletionInput(input) !== undefined;
 }

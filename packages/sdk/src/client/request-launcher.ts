@@ -30,6 +30,8 @@ export interface LaunchOptions extends RequestOptions {
   workspace?: string;
   /** Validated on the client first, so bad input fails before anything is sent. */
   schema?: z.ZodType;
+  /** A hand-written check of the common shapes that `schema` accepts (true: valid, skip the schema; false: let it decide). */
+  accepts?: (input: unknown) => boolean;
   onProgress?: (progress: ProgressEvent) => void;
 }
 
@@ -65,7 +67,7 @@ export class RequestLauncher {
     let invalid: unknown;
     try {
       validateRequestOptions(options);
-      if (options.schema) parseInput(options.schema, options.input, options.op);
+      if (options.schema && options.accepts?.(options.input) !== true) parseInput(options.schema, options.input, options.op);
     } catch (error) {
       // A getter that throws while being validated is bad input too, not a crash of the call.
       invalid = ReinError.isInstance(error) ? error : new InvalidInputError({ field: "", reason: `could not be read (${error instanceof Error ? error.message : "a thrown non-error"})`, operation: typeof options.op === "string" ? options.op : "call", cause: error });

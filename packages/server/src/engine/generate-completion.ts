@@ -41,6 +41,8 @@ export async function generateCompletion(options: {
   parameters: GenerationParameters;
   signal: AbortSignal;
   onText: (text: string) => void;
+  /** Everything before generation is done (prompt tokenized, sequence state adapted): diagnostics (FirstTokenTimeline). */
+  onGenerating?: () => void;
   /** The context filled up and its window moved (prompt kept, oldest generated tokens dropped). */
   onContextShift?: () => void;
 }): Promise<GenerationResult> {
@@ -64,6 +66,7 @@ export async function generateCompletion(options: {
   // LlamaCompletion re-adds the beginning token itself.
   const withoutBeginning = (state: readonly Token[]) => (beginningToken == null ? [...state] : state.slice(1));
   let input = withoutBeginning(tokens);
+  options.onGenerating?.();
   try {
     for (;;) {
       const response = await completion.generateCompletionWithMeta(input, {

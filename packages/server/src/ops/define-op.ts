@@ -40,6 +40,12 @@ export interface OpDefinition<Schema extends z.ZodType = z.ZodType, Output = unk
   readonly name: string;
   readonly kind: RequestKind;
   readonly input: Schema;
+  /**
+   * A hand-written check of the common input shapes, for an op on a latency path: returns what `input` would
+   * return, or undefined to let `input` parse (and name the field of an error). It must accept nothing that
+   * `input` refuses.
+   */
+  readonly fastInput?: (raw: unknown) => z.output<Schema> | undefined;
   /** `required`: the input has a `modelId` that must name a loaded model; broad cancel by that model reaches it. */
   readonly model: "required" | "none";
   readonly cancel: CancelCapability;

@@ -33,7 +33,7 @@ export async function executeCall(options: {
   let context: OpContext;
   let input: unknown;
   try {
-    input = parseInput(op.input, message.input, op.name);
+    input = op.fastInput?.(message.input) ?? parseInput(op.input, message.input, op.name);
     const model = op.model === "required" ? services.models.require((input as { modelId: string }).modelId) : undefined;
     const admission = op.admission?.(input, model, services) ?? {};
     request = await services.registry.begin({

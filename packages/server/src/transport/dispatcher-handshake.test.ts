@@ -14,6 +14,7 @@ import { createConfigure } from "../worker-config.ts";
 import { Dispatcher, type ConnectionTrust } from "./dispatcher.ts";
 import { createDuplexPair } from "./duplex-pair.ts";
 import { CancelTimeline } from "./cancel-timeline.ts";
+import { FirstTokenTimeline } from "./first-token-timeline.ts";
 
 type RpcStream = ConstructorParameters<typeof RPC>[0];
 const TEST_OPS_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/test-ops.ts");
@@ -31,6 +32,7 @@ function connect(trust: ConnectionTrust) {
     log: () => undefined,
     metrics: new Map<string, number>(),
     cancelTimeline: new CancelTimeline(),
+    firstTokenTimeline: new FirstTokenTimeline(),
     workspaces: new Workspaces({ root: () => path.join(os.tmpdir(), "rag") }),
   };
   const ops = new Map<string, AnyOpDefinition>(builtinOps.map((op) => [op.name, op]));

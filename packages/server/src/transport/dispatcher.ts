@@ -1,4 +1,5 @@
 import {
+  callMessageFast,
   callMessageSchema,
   cancelByIdMessage,
   cancelMessageSchema,
@@ -143,7 +144,7 @@ export class Dispatcher {
       case Command.handshake:
         return { ok: true, value: await this.#acceptHandshake(payload) };
       case Command.call:
-        return this.#call(payload, request);
+        return this.#call(payload, request, receivedAt);
       case Command.cancel:
         return { ok: true, value: this.#cancel(payload, request, receivedAt) };
       case Command.inspect:
@@ -186,9 +187,10 @@ export class Dispatcher {
     return { protocolVersion: PROTOCOL_VERSION, serverVersion: "0.1.0", pid: process.pid, engine: { name: "node-llama-cpp", version: await this.#options.engineVersion() } };
   }
 
-  async #call(payload: unknown, request: RPC.IncomingRequest): Promise<CallReply> {
+  async #call(payload: unknown, request: RPC.IncomingRequest, receivedAt: number): Promise<CallReply> {
     this.counters.callsReceived += 1;
-    const parsed = parseInput(callMessageSchema, payload, "call");
+    const parsed = callMessageFast(payload) ?? parseInput(callMessageSchema, payload, "call");
+    this.#options.services.firstTokenTimeline.received(parsed.requestId, receivedAt);
     const remote = this.#options.trust !== "local";
     const message = remote ? authorizeRemoteCall(parsed, this.#options.remoteAccess ?? {}, { owner: this.#options.owner }) : parsed;
     if (message.op === "unloadModel") return { ok: true, value: await this.#unload(message.input, remote) };

@@ -1,4 +1,4 @@
-import { completionInputSchema, type CompletionStats, type StopReason, type ToolCallData } from "@rein/protocol";
+import { completionInputSchema, plainCompletionInput, type CompletionStats, type StopReason, type ToolCallData } from "@rein/protocol";
 import { generateCompletion } from "../../engine/generate-completion.ts";
 import { needsChatTurns, runChatCompletion, type CompletionStep } from "./chat-completion.ts";
 import type { CancelCause } from "../../registry/index.ts";
@@ -38,6 +38,8 @@ export const completionOp = defineOp({
   name: "completion",
   kind: "completion",
   input: completionInputSchema,
+  // A plain chat skips zod (see plainCompletionInput): time to first token counts the parse.
+  fastInput: plainCompletionInput,
   model: "required",
   cancel: "hard",
   // As many completions at once as the context has sequences; the rest queue.
@@ -46,12 +48,29 @@ export const completionOp = defineOp({
     const model = context.model!;
     // Counted where the model is first touched: a request cancelled in the queue never gets here (tests and bench read it).
     addMetric(context.services.metrics, "completion.started", 1);
+    const timeline = context.services.firstTokenTimeline;
+    timeline.stamp(context.requestId, "startedAt");
     const sequence = model.sequences.acquire();
     context.request.scope.defer(() => model.sequences.release(sequence));
+    // Stamped once each (a flag, not a map lookup per token): where time to first token goes (bench, FirstTokenTimeline).
+    let textSeen = false;
+    let textSent = false;
     const deltas = new TextCoalescer(
-      (text) => context.emit({ type: "contentDelta", text }),
+      (text) => {
+        context.emit({ type: "contentDelta", text });
+        if (textSent) return;
+        textSent = true;
+        timeline.stamp(context.requestId, "firstSentAt");
+      },
       input.stream === false ? Number.POSITIVE_INFINITY : DELTA_WINDOW_MS,
     );
+    const pushText = (text: string) => {
+      if (!textSeen) {
+        textSeen = true;
+        timeline.stamp(context.requestId, "firstTextAt");
+      }
+      deltas.push(text);
+    };
     // Text generated before a cancel is part of the partial output: send it before the cancel is acknowledged.
     const thoughts = new TextCoalescer(
       (text) => context.emit({ type: "thinkingDelta", text }),
@@ -82,7 +101,8 @@ export const completionOp = defineOp({
         history: input.history,
         parameters: input,
         signal: context.signal,
-        onText: (text) => deltas.push(text),
+        onText: pushText,
+        onGenerating: () => timeline.stamp(context.requestId, "generatingAt"),
         onContextShift: () => {
           addMetric(context.services.metrics, "completion.contextShifts", 1);
         },
