@@ -116,6 +116,7 @@ export type {
 export { cancelTargetSchema, normalizeCancelTarget, parseCancelTarget } from "./schemas/cancel-schemas.ts";
 export { cancelByIdMessage, cancelByIdTarget } from "./schemas/cancel-fast-path.ts";
 export { callMessageFast, plainCompletionInput } from "./schemas/completion-fast-path.ts";
+export { handshakeFast } from "./schemas/handshake-fast-path.ts";
 export type { CancelByIdMessage } from "./schemas/cancel-fast-path.ts";
 export type { CancelResult, CancelTarget, NormalizedCancelTarget } from "./schemas/cancel-schemas.ts";
 export { callMessageSchema, cancelMessageSchema, handshakeMessageSchema, handshakeVersionSchema, MAX_DEFAULT_THREADS, workerConfigSchema } from "./wire.ts";

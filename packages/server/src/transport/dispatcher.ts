@@ -6,6 +6,7 @@ import {
   Command,
   decodeJson,
   encodeJson,
+  handshakeFast,
   handshakeMessageSchema,
   handshakeVersionSchema,
   InvalidInputError,
@@ -174,11 +175,13 @@ export class Dispatcher {
   }
 
   async #handshakeOnce(payload: unknown): Promise<HandshakeReply> {
-    const { protocolVersion } = parseInput(handshakeVersionSchema, payload, "handshake");
+    // The common handshake skips zod (see handshakeFast): it is the first message a new worker parses.
+    const fast = handshakeFast(payload);
+    const { protocolVersion } = fast ?? parseInput(handshakeVersionSchema, payload, "handshake");
     if (protocolVersion !== PROTOCOL_VERSION) {
       throw new ProtocolError({ reason: `client speaks protocol ${protocolVersion}, worker speaks ${PROTOCOL_VERSION}` });
     }
-    const config = (parseInput(handshakeMessageSchema, payload, "handshake").config ?? {}) as WorkerConfig;
+    const config = ((fast ?? parseInput(handshakeMessageSchema, payload, "handshake")).config ?? {}) as WorkerConfig;
     if (this.#options.trust !== "local") {
       const field = Object.keys(config)[0];
       if (field !== undefined) throw new InvalidInputError({ field: `config.${field}`, reason: "cannot be set by a remote connection (only the process that spawned the worker configures it)", operation: "handshake" });
