@@ -2,7 +2,7 @@ import { z } from "zod";
 import { lazySchema } from "./lazy-schema.ts";
 import { modelIdSchema } from "./common.ts";
 
-const embedText = z.string().min(1, "must not be empty").max(1_000_000, "is longer than 1,000,000 characters");
+const embedText = lazySchema(() => z.string().min(1, "must not be empty").max(1_000_000, "is longer than 1,000,000 characters"));
 
 export const embedInputSchema = lazySchema(() =>
   z.union([

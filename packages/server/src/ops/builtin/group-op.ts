@@ -16,7 +16,8 @@ const openGroups = new Map<string, () => void>();
 export const groupOp = defineOp({
   name: "group",
   kind: "custom",
-  input: z.object({}).strict(),
+  // Built on first use, like every protocol schema (see lazySchema in @rein/protocol): not at worker start.
+  input: z.lazy(() => z.object({}).strict()),
   model: "none",
   cancel: "hard",
   async run(context): Promise<{ ended: true }> {
