@@ -1,7 +1,7 @@
 // Bundles the worker process entry into one CommonJS file (dist/worker-bundle.cjs), run by `npm run build` after tsc.
 // Why one file: a worker that loads ~200 small ES modules (ours, zod, bare-rpc) spends most of its start in Node's
 // module loader; one file answers the handshake in about half the time (measured in bench/, "cold start").
-// Why CommonJS: dist/worker-start.js runs it as a vm.Script with a V8 code cache, which Node 20 offers for scripts
+// Why CommonJS: dist/worker-start.cjs runs it as a vm.Script with a V8 code cache, which Node 20 offers for scripts
 // only (no module.enableCompileCache() before Node 22); `import.meta.url` becomes the bundle's own file URL.
 // node-llama-cpp stays external: it is native, large, and loaded only after the handshake. PGlite (WASM + data
 // files it finds beside its own module) is never reached from the entry: the RAG store thread loads it, and that
@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 // A vm.Script's own import() needs --experimental-vm-modules on Node 20: the bundle's dynamic imports go through
-// the `__reinImport` that dist/worker-start.js (an ES module) hands the script (see src/startup/import-module.ts).
+// the `__reinImport` that dist/worker-start.cjs (the loader) hands the script (see src/startup/import-module.ts).
 const loaderImport = {
   name: "rein-loader-import",
   setup(builder) {
@@ -44,7 +44,7 @@ await build({
   target: "node20",
   external: ["node-llama-cpp", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"],
   minify: true,
-  // ASCII only (esbuild's default, stated because dist/worker-start.js reads the bundle as latin1).
+  // ASCII only (esbuild's default, stated because dist/worker-start.cjs reads the bundle as latin1).
   charset: "ascii",
   sourcemap: true,
   sourcesContent: true,
@@ -55,8 +55,8 @@ await build({
   plugins: [loaderImport, englishOnly],
 });
 
-// The loader the SDK spawns (see src/worker-start.ts): dist/worker-start.js as one CommonJS file, with the bundle's
-// hash written in as the key of its V8 code cache.
+// The loader the SDK spawns (see src/worker-start.ts): tsc's dist/worker-start.js as one CommonJS file,
+// dist/worker-start.cjs, with the bundle's hash written in as the key of its V8 code cache.
 const bundleKey = createHash("sha256").update(readFileSync("dist/worker-bundle.cjs")).digest("hex").slice(0, 20);
 await build({
   entryPoints: ["dist/worker-start.js"],

@@ -9,8 +9,8 @@
 // cache's key costs no hashing (and no node:crypto) at run time.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-// The subpath, not "@rein/protocol": the package's index builds every zod schema, and this loader runs before the
-// bundle (which has its own copy): importing the index here cost ~180 ms and ~16 MiB on every worker start.
+// The subpath, not "@rein/protocol": the package's index loads zod and the whole protocol, and this loader runs
+// before the bundle (which has its own copy): importing the index here cost ~180 ms and ~16 MiB per worker start.
 import { defaultCacheDir } from "@rein/protocol/default-cache-dir";
 import { compileCachedScript } from "./startup/code-cache.ts";
 import { publishWorkerStart } from "./startup/worker-start-info.ts";

@@ -1,6 +1,6 @@
 import type { CodeCacheUse } from "./code-cache.ts";
 
-/** What dist/worker-start.js tells the bundled worker it runs: how it was compiled, and how to save that. */
+/** What dist/worker-start.cjs tells the bundled worker it runs: how it was compiled, and how to save that. */
 export interface WorkerStartInfo {
   codeCache: CodeCacheUse;
   /** Writes the V8 code cache if this start had none (idempotent). */
