@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import type { Worker } from "node:worker_threads";
 import type { LlamaModel, Tokenizer } from "node-llama-cpp";
 import { chatWrapperInputs, type ChatWrapperChoice, type ChatWrapperInputs } from "./chat-wrapper-choice.ts";
 import type { ChatWrapperThreadData, ChatWrapperThreadResult } from "./chat-wrapper-thread-messages.ts";
+import { findThreadScript, startScriptThread } from "../threads/script-thread.ts";
 import { answerTokenizerQuestion, tokenizerBridgeBuffer, type TokenizerQuestion } from "./tokenizer-bridge.ts";
 
 /** A tokenizer answer comes from the main thread's event loop: even a loaded one turns within this. */
@@ -20,30 +18,11 @@ const TOKENIZER_ANSWER_TIMEOUT_MS = 30_000;
  * ```
  */
 export function chatWrapperThreadScript(): URL {
-  const candidates = ["./chat-wrapper-thread-main.js", "./engine/chat-wrapper-thread-main.js", "./chat-wrapper-thread-main.ts"];
-  for (const candidate of candidates) {
-    const url = new URL(candidate, import.meta.url);
-    if (existsSync(url)) return url;
-  }
-  throw new Error(`chat-wrapper thread script not found beside ${import.meta.url} (looked for ${candidates.join(", ")})`);
+  return findThreadScript(import.meta.url, ["./chat-wrapper-thread-main.js", "./engine/chat-wrapper-thread-main.js", "./chat-wrapper-thread-main.ts"], "chat-wrapper thread");
 }
 
-/**
- * Starts the thread (as the RAG store thread does: from source the script is TypeScript, and Node 20 does not
- * hand the parent's tsx hooks to threads, so the thread registers tsx first).
- */
-function startThread(script: URL, data: ChatWrapperThreadData): Worker {
-  // Loaded by the first load of a model file, never at worker start (node:worker_threads costs ~5-30 ms to load).
-  const { Worker } = process.getBuiltinModule("node:worker_threads");
-  if (!script.pathname.endsWith(".ts")) return new Worker(script, { workerData: data });
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
-  const bootstrap = `(async () => {
-    const api = await import(${JSON.stringify(tsxApi)});
-    (api.register ?? api.default.register)();
-    await import(${JSON.stringify(script.href)});
-  })().catch((error) => { require("node:worker_threads").parentPort.postMessage({ type: "declined", reason: String(error && error.stack || error) }); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
-}
+/** A failed bootstrap (from source only) declines, like any other failure of the thread. */
+const BOOTSTRAP_FAILURE = `(reason) => ({ type: "declined", reason })`;
 
 /**
  * A worker thread that runs node-llama-cpp's `resolveChatWrapper` once and answers what it chose, to rebuild
@@ -75,7 +54,8 @@ export class ChatWrapperThread {
 
   private constructor() {
     this.#shared = tokenizerBridgeBuffer();
-    this.#worker = startThread(chatWrapperThreadScript(), { shared: this.#shared, timeoutMs: TOKENIZER_ANSWER_TIMEOUT_MS });
+    const workerData: ChatWrapperThreadData = { shared: this.#shared, timeoutMs: TOKENIZER_ANSWER_TIMEOUT_MS };
+    this.#worker = startScriptThread(chatWrapperThreadScript(), { workerData, bootstrapFailure: BOOTSTRAP_FAILURE });
     this.#worker.unref();
     this.#worker.on("message", (message: TokenizerQuestion | ChatWrapperThreadResult) => {
       if (message.type === "tokenizer") {

@@ -1,15 +1,12 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { deserializeError, OperationFailedError } from "@rein/protocol";
 import type { StoreMethod, StoreThreadData, StoreThreadReady, StoreThreadReply, StoreThreadRequest } from "./store-thread-messages.ts";
+import { findThreadScript, startScriptThread } from "../threads/script-thread.ts";
 import type { WorkspaceStore } from "./workspace-store.ts";
 
 /**
  * Where the thread's script is: beside this module (tsc's dist/store/, or src/store/ when run from source),
- * or in dist/store/ next to the worker bundle (dist/worker-bundle.js inlines this module, and its
- * `import.meta.url` is the bundle's).
+ * or in dist/store/ next to the worker bundle (which inlines this module; its `import.meta.url` is the bundle's).
  *
  * @example
  * ```ts
@@ -17,31 +14,11 @@ import type { WorkspaceStore } from "./workspace-store.ts";
  * ```
  */
 export function storeThreadScript(): URL {
-  const candidates = ["./store-thread-main.js", "./store/store-thread-main.js", "./store-thread-main.ts"];
-  for (const candidate of candidates) {
-    const url = new URL(candidate, import.meta.url);
-    if (existsSync(url)) return url;
-  }
-  throw new Error(`store thread script not found beside ${import.meta.url} (looked for ${candidates.join(", ")})`);
+  return findThreadScript(import.meta.url, ["./store-thread-main.js", "./store/store-thread-main.js", "./store-thread-main.ts"], "store thread");
 }
 
-/**
- * Starts the thread. From source (the repository's tests), the script is TypeScript and Node 20 does not pass
- * the parent's `--import tsx` hooks on to worker threads, so the thread registers tsx itself first.
- */
-function startThread(script: URL, data: StoreThreadData): Worker {
-  // Loaded by the first RAG op, not at worker start (node:worker_threads costs ~5-30 ms to load).
-  const { Worker } = process.getBuiltinModule("node:worker_threads");
-  if (!script.pathname.endsWith(".ts")) return new Worker(script, { workerData: data });
-  // The ES module build of tsx's API (its CommonJS build cannot register the ESM hooks from a thread).
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
-  const bootstrap = `(async () => {
-    const api = await import(${JSON.stringify(tsxApi)});
-    (api.register ?? api.default.register)();
-    await import(${JSON.stringify(script.href)});
-  })().catch((error) => { require("node:worker_threads").parentPort.postMessage({ ready: false, error: { code: 52500, message: String(error && error.stack || error), fields: { operation: "store.open" } } }); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
-}
+/** A failed bootstrap answers as a failed open, in the thread's own `ready` message. */
+const BOOTSTRAP_FAILURE = `(message) => ({ ready: false, error: { code: 52500, message, fields: { operation: "store.open" } } })`;
 
 type Pending = { resolve(value: unknown): void; reject(error: unknown): void };
 
@@ -87,7 +64,7 @@ export class StoreThread implements WorkspaceStore {
    * seconds). `onExit` hears of the thread's end, planned or not, once it was ready.
    */
   static async open(data: StoreThreadData, options: { onExit?: () => void } = {}): Promise<StoreThread> {
-    const worker = startThread(storeThreadScript(), data);
+    const worker = startScriptThread(storeThreadScript(), { workerData: data, bootstrapFailure: BOOTSTRAP_FAILURE });
     const ready = await new Promise<StoreThreadReady>((resolve) => {
       worker.once("message", (message: StoreThreadReady) => resolve(message));
       worker.once("error", (error) => resolve({ ready: false, error: { code: 52500, message: error.message, fields: { operation: "store.open", errorName: error.name } } }));

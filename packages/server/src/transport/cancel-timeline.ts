@@ -1,3 +1,5 @@
+import { StageTimeline } from "./stage-timeline.ts";
+
 /** When each stage of one cancel-by-id happened in the worker: `performance.now()` of the worker process, ms. */
 export interface CancelStages {
   /** The cancel frame reached the dispatcher (bare-rpc parsed it). */
@@ -11,9 +13,6 @@ export interface CancelStages {
   /** The request's own final reply (stop reason, stats) was handed to the channel. */
   finalRepliedAt?: number;
 }
-
-/** How many recent cancels are kept: enough for a bench round, small enough to cost nothing. */
-const KEPT_CANCELS = 64;
 
 /**
  * Stage timestamps of the most recent cancels by requestId, so the cancel path
@@ -31,28 +30,4 @@ const KEPT_CANCELS = 64;
  * timeline.get(requestId); // { receivedAt, abortedAt }
  * ```
  */
-export class CancelTimeline {
-  readonly timeOrigin = performance.timeOrigin;
-  readonly #stages = new Map<string, CancelStages>();
-
-  /** Starts (or restarts) the record of `requestId` with its arrival time. */
-  received(requestId: string, at = performance.now()): void {
-    this.#stages.delete(requestId);
-    this.#stages.set(requestId, { receivedAt: at });
-    if (this.#stages.size > KEPT_CANCELS) this.#stages.delete(this.#stages.keys().next().value!);
-  }
-
-  /** Records a later stage of a cancel already received; a request nobody cancelled costs one map lookup. */
-  stamp(requestId: string, stage: Exclude<keyof CancelStages, "receivedAt">, at = performance.now()): void {
-    const stages = this.#stages.get(requestId);
-    if (stages !== undefined && stages[stage] === undefined) stages[stage] = at;
-  }
-
-  get(requestId: string): Readonly<CancelStages> | undefined {
-    return this.#stages.get(requestId);
-  }
-
-  get size(): number {
-    return this.#stages.size;
-  }
-}
+export class CancelTimeline extends StageTimeline<CancelStages> {}

@@ -1,3 +1,5 @@
+import { StageTimeline } from "./stage-timeline.ts";
+
 /** When each stage of one request's way to its first streamed text happened in the worker: `performance.now()`, ms. */
 export interface FirstTokenStages {
   /** The call frame reached the dispatcher (bare-rpc parsed it). */
@@ -11,9 +13,6 @@ export interface FirstTokenStages {
   /** The first text delta was handed to the connection (it leaves in this run's one write, see FramedChannel). */
   firstSentAt?: number;
 }
-
-/** How many recent requests are kept: enough for a bench round, small enough to cost nothing. */
-const KEPT_REQUESTS = 64;
 
 /**
  * Stage timestamps of the most recent calls by requestId, from the frame's arrival to the first text delta
@@ -29,28 +28,4 @@ const KEPT_REQUESTS = 64;
  * timeline.get(requestId); // { receivedAt, startedAt }
  * ```
  */
-export class FirstTokenTimeline {
-  readonly timeOrigin = performance.timeOrigin;
-  readonly #stages = new Map<string, FirstTokenStages>();
-
-  /** Starts (or restarts) the record of `requestId` with its arrival time. */
-  received(requestId: string, at = performance.now()): void {
-    this.#stages.delete(requestId);
-    this.#stages.set(requestId, { receivedAt: at });
-    if (this.#stages.size > KEPT_REQUESTS) this.#stages.delete(this.#stages.keys().next().value!);
-  }
-
-  /** Records a later stage once (the first text, not every text); an unknown request costs one map lookup. */
-  stamp(requestId: string, stage: Exclude<keyof FirstTokenStages, "receivedAt">, at = performance.now()): void {
-    const stages = this.#stages.get(requestId);
-    if (stages !== undefined && stages[stage] === undefined) stages[stage] = at;
-  }
-
-  get(requestId: string): Readonly<FirstTokenStages> | undefined {
-    return this.#stages.get(requestId);
-  }
-
-  get size(): number {
-    return this.#stages.size;
-  }
-}
+export class FirstTokenTimeline extends StageTimeline<FirstTokenStages> {}
