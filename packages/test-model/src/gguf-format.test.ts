@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
@@ -56,6 +56,30 @@ describe("encodeGguf", () => {
         alignment: 32,
       }),
     ).toThrow(RangeError);
+  });
+
+  it("writes a header far larger than its first buffer, every value where node-llama-cpp reads it", async () => {
+    // 64 KiB is the writer's first buffer: each growth used to drop the value that caused it.
+    const tokens = Array.from({ length: 30_000 }, (_, index) => `token-${index}-é`);
+    const scores = tokens.map((_, index) => index / 2);
+    const file = path.join(directory, "large-header.gguf");
+    const chunks = encodeGguf({
+      metadata: new Map([
+        ["general.architecture", { type: "string", value: "llama" }],
+        ["tokenizer.ggml.tokens", { type: "array", itemType: "string", values: tokens }],
+        ["tokenizer.ggml.scores", { type: "array", itemType: "float32", values: scores }],
+        ["general.name", { type: "string", value: "after the arrays" }],
+      ]),
+      tensors: [],
+      alignment: 32,
+    });
+    expect(chunks[0]?.byteLength).toBeGreaterThan(8 * 64 * 1024);
+    await writeFile(file, Buffer.concat(chunks));
+    const info = await readGgufFileInfo(file, { readTensorInfo: false });
+    const metadata = info.metadata as unknown as { general: { name: string }; tokenizer: { ggml: { tokens: string[]; scores: number[] } } };
+    expect(metadata.tokenizer.ggml.tokens).toEqual(tokens);
+    expect(metadata.tokenizer.ggml.scores).toEqual(scores);
+    expect(metadata.general.name).toBe("after the arrays");
   });
 });
 

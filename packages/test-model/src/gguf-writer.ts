@@ -62,6 +62,10 @@ class ByteWriter {
     return this.#length;
   }
 
+  /**
+   * Makes room and returns where to write. Call it before reading `#buffer`: `this.#buffer.write(v, this.#reserve(n))`
+   * evaluates `this.#buffer` first and so writes into the buffer a growth just replaced.
+   */
   #reserve(byteCount: number): number {
     const start = this.#length;
     if (start + byteCount > this.#buffer.length) {
@@ -74,33 +78,40 @@ class ByteWriter {
   }
 
   uint32(value: number): void {
-    this.#buffer.writeUInt32LE(value, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#buffer.writeUInt32LE(value, at);
   }
 
   int32(value: number): void {
-    this.#buffer.writeInt32LE(value, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#buffer.writeInt32LE(value, at);
   }
 
   uint64(value: number): void {
-    this.#buffer.writeBigUInt64LE(BigInt(value), this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#buffer.writeBigUInt64LE(BigInt(value), at);
   }
 
   float32(value: number): void {
-    this.#buffer.writeFloatLE(value, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#buffer.writeFloatLE(value, at);
   }
 
   bool(value: boolean): void {
-    this.#buffer.writeUInt8(value ? 1 : 0, this.#reserve(1));
+    const at = this.#reserve(1);
+    this.#buffer.writeUInt8(value ? 1 : 0, at);
   }
 
   string(value: string): void {
     const bytes = Buffer.from(value, "utf8");
     this.uint64(bytes.length);
-    bytes.copy(this.#buffer, this.#reserve(bytes.length));
+    const at = this.#reserve(bytes.length);
+    bytes.copy(this.#buffer, at);
   }
 
   zeros(byteCount: number): void {
-    this.#buffer.fill(0, this.#reserve(byteCount), this.#length);
+    const at = this.#reserve(byteCount);
+    this.#buffer.fill(0, at, this.#length);
   }
 
   toBuffer(): Buffer {

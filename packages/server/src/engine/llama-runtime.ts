@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Llama } from "node-llama-cpp";
 import { defaultCacheDir } from "../download/default-cache-dir.ts";
 import { importModule } from "../startup/import-module.ts";
+import { installCooperativeGgufReader } from "./cooperative-gguf-reader.ts";
 import { claimBinaryRecord, currentBinaryKey, isFile, loadedBindingPath, readBinaryRecord, writeBinaryRecord } from "./llama-binary-record.ts";
 import { MIRRORED_NODE_LLAMA_CPP, startTestedBinary } from "./tested-binary-start.ts";
 
@@ -22,7 +23,11 @@ let llamaPromise: Promise<Llama> | undefined;
  */
 export function loadEngine(): Promise<LlamaEngine> {
   enginePromise ??= importModule<LlamaEngine>("node-llama-cpp").then(
-    (loaded) => (engine = loaded),
+    async (loaded) => {
+      // Before any model is read: node-llama-cpp's GGUF reader would otherwise block the event loop on every load.
+      await installCooperativeGgufReader(engineVersion());
+      return (engine = loaded);
+    },
     (error: unknown) => {
       enginePromise = undefined;
       throw error;
