@@ -156,7 +156,7 @@ function report(
 export const PROCESS_HOP: Omit<BehindNote, "gap"> = {
   cause: "process hop on cancel",
   why: "A cancel through Rein needs the worker: the cancel command crosses the pipe, the worker aborts the request and acknowledges it (the `cancel()` RPC reply row), and the client's stream ends on that acknowledgment (in SDK versions without it, on the completion's own reply, after the token in flight). Plain `abort()` is a function call inside `onTextChunk`. On this 2-core machine the decode thread, the worker's event loop and the app share the CPU, so the round trip's tail follows the machine's load.",
-  fix: "The floor is one round trip (~0.1 ms on an idle worker, see the control-path table). Settling at `cancel()` time without the acknowledgment would beat it but could report a run as cancelled that had already completed. What shortens the tail: nothing synchronous on the worker's event loop per token or per request, and a core left free for it (threads <= cores - 1).",
+  fix: "The floor is one round trip between two processes: the floor rows of the cancel table measure it with no Rein code at all (a bare echo process over a pipe, in the same run), and what lies above it is the code at both ends, running cold (a cancel runs once per stop) on a machine whose decode thread holds a core. Settling at `cancel()` time without the acknowledgment would beat it but could report a run as cancelled that had already completed. What shortens the tail: nothing synchronous on the worker's event loop per token or per request, and a core left free for it (threads <= cores - 1).",
 };
 
 /** Why a running stream paused longer through Rein, from what this run measured. */

@@ -13,6 +13,7 @@ import { cancelBreakdown, HOT_PATH_OP, workerCancelStages, type WorkerCancelStag
 import { chatPromptCostMs } from "../harness/diagnostics.ts";
 import { createPlainContext, loadPlainModel, runPlainGeneration } from "../harness/plain-engine.ts";
 import { shortHistory } from "../harness/prompts.ts";
+import { PipeEcho, roundTripsDuring } from "../harness/pipe-floor.ts";
 import { reinModelConfig, runReinGeneration, startReinClient } from "../harness/rein-engine.ts";
 import { cancelBesideNewRequest, PROCESS_HOP } from "./cancel-beside-new-request.ts";
 import { blocks, formatNumber, LATENCY_HEADERS, latencyCells, markdownTable, verdict, type BehindNote, type SectionReport } from "../report.ts";
@@ -22,6 +23,8 @@ const CONTEXT_SIZE = 2048;
 const SETTINGS: GenerationSettings = { maxTokens: 1024, temperature: 0.8, seed: 42 };
 /** Target (README, Benchmarks; issue 17's bar): cancel p99 within one decode step + this. */
 const CANCEL_SLACK_MS = 1;
+/** Round trips to a bare echo process per floor row (idle, and while the worker decodes). */
+const FLOOR_SAMPLES = 150;
 /** Target (issue 17's bar): cancel p50 at most this. */
 const CANCEL_MEDIAN_TARGET_MS = 0.5;
 
@@ -99,7 +102,15 @@ async function cancelDecodeForPreset(context: BenchContext, preset: ModelPreset)
       ],
     });
     const rein = results.get("rein")!;
-    const main = report({ rein, plain: results.get("plain")!, decodeStepMs, tokensPerSecond, preset });
+
+    context.progress(`${preset}: pipe round trips with no Rein code, idle and while the worker decodes`);
+    await using echo = await PipeEcho.start();
+    const floor = { idle: await roundTripsDuring(echo, new Promise((resolve) => setTimeout(resolve, 600)), FLOOR_SAMPLES), duringDecode: [] as number[] };
+    for (let round = 0; round < 8 && floor.duringDecode.length < FLOOR_SAMPLES; round += 1) {
+      const generation = runReinGeneration({ client, modelId, history: shortHistory(20_000 + round), settings: SETTINGS, cancel: { kind: "none" } });
+      floor.duringDecode.push(...(await roundTripsDuring(echo, generation, FLOOR_SAMPLES - floor.duringDecode.length)));
+    }
+    const main = report({ rein, plain: results.get("plain")!, decodeStepMs, tokensPerSecond, preset, floor });
     const breakdown = cancelBreakdown(rein.map((trace) => ({ trace, worker: workerStages.get(trace) ?? null })));
     const beside = await cancelBesideNewRequest(context, { modelPath, plainModel, decodeStepMs, slackMs: CANCEL_SLACK_MS, formattingMs: chatPromptCostMs(plainModel) });
     return { ...main, body: blocks(main.body, "Where the time of `run.cancel()` -> `completionDone` goes:", breakdown, beside.body), behind: [...main.behind, ...beside.behind] };
@@ -109,7 +120,16 @@ async function cancelDecodeForPreset(context: BenchContext, preset: ModelPreset)
   }
 }
 
-function report(data: { rein: GenerationTrace[]; plain: GenerationTrace[]; decodeStepMs: number; tokensPerSecond: number; preset: string }): SectionReport {
+function report(data: {
+  rein: GenerationTrace[];
+  plain: GenerationTrace[];
+  decodeStepMs: number;
+  tokensPerSecond: number;
+  preset: string;
+  floor: { idle: number[]; duringDecode: number[] };
+}): SectionReport {
+  const floorIdle = summarize(data.floor.idle);
+  const floorDecoding = summarize(data.floor.duringDecode);
   const reinLatency = summarize(present(data.rein.map(cancelLatencyMs)));
   const plainLatency = summarize(present(data.plain.map(cancelLatencyMs)));
   const workerStop = summarize(present(data.rein.map(cancelToStopMs)));
@@ -126,6 +146,8 @@ function report(data: { rein: GenerationTrace[]; plain: GenerationTrace[]; decod
       ["plain node-llama-cpp: `abort()` -> promise settled", String(plainLatency.count), ...latencyCells(plainLatency), afterCancel(data.plain), `${cancelledCount(data.plain)}/${data.plain.length}`],
       ["Rein: `cancel()` RPC reply (same runs)", String(rpcReply.count), ...latencyCells(rpcReply), "", ""],
       ["Rein: `cancel()` -> worker ended the request (lifecycle `end` at the client)", String(workerStop.count), ...latencyCells(workerStop), "", ""],
+      ["floor, no Rein code: 1 byte to a plain Node process over a pipe and back, while the worker decodes", String(floorDecoding.count), ...latencyCells(floorDecoding), "", ""],
+      ["floor, no Rein code: the same round trip, nothing decoding", String(floorIdle.count), ...latencyCells(floorIdle), "", ""],
     ],
   );
   const targetMs = data.decodeStepMs + CANCEL_SLACK_MS;
@@ -141,7 +163,7 @@ function report(data: { rein: GenerationTrace[]; plain: GenerationTrace[]; decod
   }
   const lines = [
     `Decode step (plain, uncancelled, 256 tokens): **${formatNumber(data.decodeStepMs)} ms** (${formatNumber(data.tokensPerSecond, 0)} tokens/s). Target: p99 <= one decode step + ${CANCEL_SLACK_MS} ms = ${formatNumber(targetMs)} ms.`,
-    `Rein's median is ${formatNumber(Math.abs(overheadMs))} ms ${overheadMs > 0 ? "slower" : "faster"} than plain in-process abort. The last row is when the worker really finished (native decode stopped, sequence released); the app's \`completionDone\` may come before it. "Chunks delivered after cancel" counts contentDelta events the client loop still received after calling cancel() (they were already in flight); plain counts onTextChunk calls after abort().`,
+    `Rein's median is ${formatNumber(Math.abs(overheadMs))} ms ${overheadMs > 0 ? "slower" : "faster"} than plain in-process abort. A cancel through Rein is one round trip between two processes plus the code at both ends; the two floor rows are that round trip alone on this machine (a bare echo process, measured in this run), so the code's share is roughly the difference (${formatNumber(reinLatency.p50 - floorDecoding.p50)} ms at the median). The last row is when the worker really finished (native decode stopped, sequence released); the app's \`completionDone\` may come before it. "Chunks delivered after cancel" counts contentDelta events the client loop still received after calling cancel() (they were already in flight); plain counts onTextChunk calls after abort().`,
     verdict(met, `Rein p99 ${formatNumber(reinLatency.p99)} ms ${met ? "<=" : ">"} ${formatNumber(targetMs)} ms target (n = ${reinLatency.count}${reinLatency.count < 100 ? ": p99 lies between the two largest samples" : ""}).`),
     verdict(medianMet, `Rein p50 ${formatNumber(reinLatency.p50)} ms ${medianMet ? "<=" : ">"} ${formatNumber(CANCEL_MEDIAN_TARGET_MS)} ms target.`),
   ];
