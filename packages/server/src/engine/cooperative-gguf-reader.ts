@@ -33,8 +33,9 @@ export const COOPERATIVE_GGUF_READER_FOR = "3.22.1";
 const FIRST_READ_BYTES = 64 * 1024;
 
 /**
- * Buffered reads between two turns of the event loop. A read is a few hundred ns to ~1 µs here, and a GGUF
- * string costs two, so a turn comes every ~1-2 ms of parsing; each costs one `setImmediate` (~10-50 µs).
+ * Buffered reads between two turns of the event loop. A read and its share of the parse take ~1 µs on a 2-core
+ * VM (a 40,000-token vocabulary, two reads a token, parses in ~80 ms), so a turn comes every ~2 ms of parsing;
+ * each costs one `setImmediate` (tens of µs).
  */
 export const READS_PER_TURN = 2048;
 
@@ -82,6 +83,7 @@ export function makeGgufReaderCooperative(prototype: unknown): boolean {
 
   prototype._readToExpandBufferUpToOffset = function (endOffset) {
     // One growth at a time per reader, as node-llama-cpp's own lock does; a later one may find it done.
+    // (Its own lock, lifecycle-utils' withLock on [reader, "modifyBuffer"], guarded only this method.)
     const growth = (growths.get(this) ?? Promise.resolve()).then(() => growBuffer(this, endOffset));
     growths.set(
       this,
@@ -102,7 +104,8 @@ export function isGgufReaderCooperative(prototype: unknown): boolean {
 /**
  * Finds node-llama-cpp's `GgufFsFileReader` module beside the package's entry and makes it cooperative. Only
  * for {@link COOPERATIVE_GGUF_READER_FOR}: another release may read differently, and keeps its own reader.
- * Resolves to whether the reader was changed; never rejects (a layout it cannot find changes nothing).
+ * Resolves to whether the reader was changed; never rejects (a layout it cannot find changes nothing, and so
+ * does one where this module's `require.resolve` finds another copy of node-llama-cpp than the worker imports).
  *
  * @example
  * ```ts
