@@ -40,6 +40,8 @@ describe("the engine's start in a fresh worker", () => {
     const first = await startAndComplete(cache.path);
     expect(first.metrics["engine.testedBinaryStarts"]).toBe(1);
     expect(first.metrics["engine.recordedBinaryStarts"]).toBeUndefined();
+    // The same engine load made node-llama-cpp's GGUF reader cooperative (the model this start loaded was read by it).
+    expect(first.metrics["engine.cooperativeGgufReader"]).toBe(1);
     expect(first.text.length).toBeGreaterThan(0);
     if (!recordable) {
       await expect(readFile(recordFile())).rejects.toMatchObject({ code: "ENOENT" });

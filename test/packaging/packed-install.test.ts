@@ -97,14 +97,15 @@ describe("the packed packages, installed into a fresh project", () => {
     expect(status, stderr).toBe(0);
     expect(stdout).toMatch(/^completed stopReason=(eos|length) hasText=true$/m);
     expect(stdout).toContain("invalid code=50001 isInstance=true table=true");
-    expect(stdout).toMatch(/^start codeCache=(absent|accepted) engine=(tested|recorded)$/m);
+    // The bundled worker finds node-llama-cpp's GGUF reader beside the package's entry and makes it cooperative.
+    expect(stdout).toMatch(/^start codeCache=(absent|accepted) engine=(tested|recorded) ggufReader=cooperative$/m);
     expect(stdout).toMatch(/closed\n$/);
   });
 
   it("a second start finds the first one's start-up caches in the cache dir: the bundle's V8 code cache, and (Linux) the tested llama.cpp binary", () => {
     const { stdout, stderr, status } = runNode("cjs-app.cjs");
     expect(status, stderr).toBe(0);
-    expect(stdout).toContain(`start codeCache=accepted engine=${process.platform === "linux" ? "recorded" : "tested"}`);
+    expect(stdout).toContain(`start codeCache=accepted engine=${process.platform === "linux" ? "recorded" : "tested"} ggufReader=cooperative`);
     expect(readdirSync(path.join(temp.path, "cache", "code-cache")).filter((name) => name.endsWith(".bin"))).toHaveLength(1);
   });
 

@@ -4,6 +4,7 @@ import { createFramedChannel, Event, encodeJson, type FramedChannel, type Goodby
 import RPC from "bare-rpc";
 import { defaultCacheDir } from "./download/default-cache-dir.ts";
 import { DownloadManager } from "./download/index.ts";
+import { cooperativeGgufReaderInstalled } from "./engine/cooperative-gguf-reader.ts";
 import { engineVersion, warmUpEngine } from "./engine/llama-runtime.ts";
 import { workerStart } from "./startup/worker-start-info.ts";
 import { ModelStore } from "./engine/model-store.ts";
@@ -167,7 +168,11 @@ export class WorkerHost {
           const warm = warmUpEngine({
             cacheDir: this.services.cacheDir,
             // inspect() shows how the binding started: node-llama-cpp's tested getLlama(), or a binary it tested before.
-            onStarted: (how) => this.services.metrics.set(how === "recorded" ? "engine.recordedBinaryStarts" : "engine.testedBinaryStarts", 1),
+            onStarted: (how) => {
+              this.services.metrics.set(how === "recorded" ? "engine.recordedBinaryStarts" : "engine.testedBinaryStarts", 1);
+              // And whether node-llama-cpp's GGUF reader was made cooperative (see cooperative-gguf-reader.ts).
+              if (cooperativeGgufReaderInstalled()) this.services.metrics.set("engine.cooperativeGgufReader", 1);
+            },
           });
           // The built worker's V8 code cache, written once the start's work is done (it then holds what the
           // handshake and the engine start compiled), and before the first load has to share the CPU with it.

@@ -52,6 +52,7 @@ interface GgufFsFileReaderPrototype {
 }
 
 const cooperative = new WeakSet<object>();
+let installedInProcess = false;
 
 /**
  * Makes node-llama-cpp's GGUF file reader (its prototype, so every reader in the process) read off the main
@@ -93,7 +94,13 @@ export function makeGgufReaderCooperative(prototype: unknown): boolean {
   };
 
   cooperative.add(prototype);
+  installedInProcess = true;
   return true;
+}
+
+/** Whether this process reads GGUF files through a cooperative reader (inspect() reports it, see worker-host.ts). */
+export function cooperativeGgufReaderInstalled(): boolean {
+  return installedInProcess;
 }
 
 /** Whether {@link makeGgufReaderCooperative} changed this prototype. */
