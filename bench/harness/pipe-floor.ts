@@ -10,7 +10,8 @@ import type { Duplex } from "node:stream";
 export class PipeEcho implements AsyncDisposable {
   readonly #child: ChildProcess;
   readonly #pipe: Duplex;
-  #waiting: ((at: number) => void) | undefined;
+  #waiting: { resolve: (at: number) => void; reject: (error: Error) => void } | undefined;
+  #exited = false;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -18,7 +19,13 @@ export class PipeEcho implements AsyncDisposable {
     this.#pipe.on("data", () => {
       const waiting = this.#waiting;
       this.#waiting = undefined;
-      waiting?.(performance.now());
+      waiting?.resolve(performance.now());
+    });
+    // A round trip in flight when the echo dies fails instead of waiting forever.
+    child.once("exit", (code, signal) => {
+      this.#exited = true;
+      this.#waiting?.reject(new Error(`the pipe echo process exited (code ${code}, signal ${signal})`));
+      this.#waiting = undefined;
     });
   }
 
@@ -42,16 +49,18 @@ export class PipeEcho implements AsyncDisposable {
   /** One byte there and back, in ms (this process's clock). */
   roundTripMs(): Promise<number> {
     if (this.#waiting) throw new Error("one round trip at a time");
+    if (this.#exited) return Promise.reject(new Error("the pipe echo process has exited"));
     const startedAt = performance.now();
-    const answered = new Promise<number>((resolve) => (this.#waiting = resolve));
+    const answered = new Promise<number>((resolve, reject) => (this.#waiting = { resolve, reject }));
     this.#pipe.write(Buffer.of(1));
     return answered.then((at) => at - startedAt);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    if (this.#exited) return;
+    const exited = once(this.#child, "exit");
     this.#child.kill();
-    await once(this.#child, "exit");
+    await exited;
   }
 }
 
