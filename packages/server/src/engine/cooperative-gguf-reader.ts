@@ -26,7 +26,11 @@ import { importModule } from "../startup/import-module.ts";
  * large synthetic file both ways and compares the results.
  */
 
-/** The node-llama-cpp release whose `GgufFsFileReader` this was written against and tested with. */
+/**
+ * The node-llama-cpp release whose `GgufFsFileReader` this was written against and tested with. Kept apart from
+ * `MIRRORED_NODE_LLAMA_CPP` (tested-binary-start.ts) on purpose: a bump of node-llama-cpp re-checks each
+ * internal that Rein relies on by itself.
+ */
 export const COOPERATIVE_GGUF_READER_FOR = "3.22.1";
 
 /** The first growth reads this far past the needed end; later ones double the buffer. */
