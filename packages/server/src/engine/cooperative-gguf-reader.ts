@@ -12,7 +12,7 @@ import { importModule } from "../startup/import-module.ts";
  * - **It grows its buffer by copying on the main thread.** Each growth reads `needed + 4 MiB` bytes into a new
  *   zero-filled buffer, then allocates another and copies the old buffer and the new bytes into it. Writing
  *   megabytes of fresh memory is page faults: 16-70 ms per load here (~13 µs a page on this VM), 1-3 ms on
- *   bare metal, and the large buffers also bring on long garbage collections.
+ *   bare metal, and the large buffers also bring on extra garbage collections.
  * - **It parses synchronously once the bytes are there.** The parser is written to wait on any read that
  *   returns a promise (its network reader always does), but the file reader answers from its buffer at once,
  *   so a model's whole vocabulary (150k strings for a typical real model) is parsed in one block.
@@ -37,9 +37,9 @@ export const COOPERATIVE_GGUF_READER_FOR = "3.22.1";
 const FIRST_READ_BYTES = 64 * 1024;
 
 /**
- * Buffered reads between two turns of the event loop. A read and its share of the parse take ~1 µs on a 2-core
- * VM (a 40,000-token vocabulary, two reads a token, parses in ~80 ms), so a turn comes every ~2 ms of parsing;
- * each costs one `setImmediate` (tens of µs).
+ * Buffered reads between two turns of the event loop. A read and its share of the parse take ~0.7 µs on a
+ * 2-core VM (a 40,000-token vocabulary is ~120,000 reads, three a token, and parses in ~80 ms), so a turn comes
+ * every ~1.5 ms of parsing; each costs one `setImmediate` (tens of µs).
  */
 export const READS_PER_TURN = 2048;
 
