@@ -47,7 +47,10 @@ export function templates(requestId: () => string): { command: number; payload: 
   ];
 }
 
-const strange = [
+// Shared by every case, so `randomValue` hands out copies: a mutation that later writes into a picked array or
+// object would change this table, and two such writes can nest a value inside itself (a circular structure that
+// JSON cannot encode, which failed a fuzz round of the harness itself, not of the worker).
+const strange: readonly unknown[] = [
   null,
   true,
   0,
@@ -63,15 +66,19 @@ const strange = [
   "constructor",
   [],
   {},
-  { __proto__: { polluted: true } },
+  // An own "__proto__" key, as a hostile peer's JSON would carry it (an object literal's `__proto__` would only
+  // set the prototype, and travel as `{}`).
+  JSON.parse('{"__proto__":{"polluted":true}}') as unknown,
   [[[[[[[[[[[]]]]]]]]]]],
 ];
 
 function randomValue(random: Random, depth = 0): unknown {
   const choice = random.int(depth > 2 ? 4 : 7);
   switch (choice) {
-    case 0:
-      return random.pick(strange);
+    case 0: {
+      const picked = random.pick(strange);
+      return typeof picked === "object" && picked !== null ? (JSON.parse(JSON.stringify(picked)) as unknown) : picked;
+    }
     case 1:
       return random.int(2) === 0 ? random.int(1_000_000) - 500_000 : random.next() * 10 ** random.int(20);
     case 2:
