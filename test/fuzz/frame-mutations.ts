@@ -72,12 +72,17 @@ const strange: readonly unknown[] = [
   [[[[[[[[[[[]]]]]]]]]]],
 ];
 
+/** A deep copy by JSON, so an own `"__proto__"` key stays an own key. */
+function copyJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
 function randomValue(random: Random, depth = 0): unknown {
   const choice = random.int(depth > 2 ? 4 : 7);
   switch (choice) {
     case 0: {
       const picked = random.pick(strange);
-      return typeof picked === "object" && picked !== null ? (JSON.parse(JSON.stringify(picked)) as unknown) : picked;
+      return typeof picked === "object" && picked !== null ? copyJson(picked) : picked;
     }
     case 1:
       return random.int(2) === 0 ? random.int(1_000_000) - 500_000 : random.next() * 10 ** random.int(20);
@@ -94,7 +99,7 @@ function randomValue(random: Random, depth = 0): unknown {
 
 /** Replaces, deletes or adds one node somewhere in a JSON value (a deep copy is returned). */
 export function mutateJson(value: unknown, random: Random): unknown {
-  const copy = JSON.parse(JSON.stringify(value)) as unknown;
+  const copy = copyJson(value);
   const mutations = 1 + random.int(3);
   let root = copy;
   for (let index = 0; index < mutations; index += 1) {
